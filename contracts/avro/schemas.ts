@@ -1,0 +1,59 @@
+import { ENDPOINTS } from '../catalog/endpoints.js';
+import { rawTopic } from '../catalog/index.js';
+import { CONTROL_PAYLOADS, CONTROL_TOPIC } from '../events/control.js';
+import { DeadLetter, DLQ_TOPIC } from '../events/dead-letter.js';
+import { avroFromZod, recordFromZod } from './from-zod.js';
+import { rawSchema } from './raw-schema.js';
+import type { AvroRecordSchema } from './types.js';
+
+export const CONTROL_NAMESPACE = 'xasset.control';
+
+/**
+ * The control topic carries one record type whose payload is a union of every event, so the topic
+ * has one subject and one total order, and adding an event type is a BACKWARD-compatible change
+ * (a new branch at the end of the union).
+ */
+export function controlEventSchema(): AvroRecordSchema {
+  const defined = new Set<string>();
+  return {
+    type: 'record',
+    name: 'ControlEvent',
+    namespace: CONTROL_NAMESPACE,
+    doc: 'One control-plane event; the payload branch names the event type.',
+    fields: [
+      { name: 'eventId', type: 'string' },
+      { name: 'occurredAt', type: { type: 'long', logicalType: 'timestamp-millis' } },
+      { name: 'actor', type: 'string' },
+      {
+        name: 'payload',
+        type: Object.values(CONTROL_PAYLOADS).map((payload) =>
+          avroFromZod(payload, CONTROL_NAMESPACE, defined),
+        ),
+      },
+    ],
+  };
+}
+
+export function deadLetterSchema(): AvroRecordSchema {
+  return recordFromZod(DeadLetter, 'xasset.dlq') as AvroRecordSchema;
+}
+
+export interface TopicSchema {
+  /** File name under contracts/avro/schemas/ (without .avsc). */
+  file: string;
+  topic: string;
+  schema: AvroRecordSchema;
+}
+
+/** Every value schema this project writes, one per topic; the generator and the codecs read this. */
+export function topicSchemas(): TopicSchema[] {
+  return [
+    { file: 'control-event', topic: CONTROL_TOPIC, schema: controlEventSchema() },
+    { file: 'dead-letter', topic: DLQ_TOPIC, schema: deadLetterSchema() },
+    ...ENDPOINTS.map((endpoint) => ({
+      file: `raw.${endpoint.apiName}`,
+      topic: rawTopic(endpoint.apiName),
+      schema: rawSchema(endpoint),
+    })),
+  ];
+}

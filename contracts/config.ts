@@ -1,0 +1,168 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * A secret that cannot leak by accident: it prints, serializes and inspects as `***`. Only
+ * `reveal()` gives the value, and only the Tushare client calls it, to build a request body.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return '***';
+  }
+  toJSON(): string {
+    return '***';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'Secret(***)';
+  }
+}
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1));
+const url = z.url();
+
+/** The one configuration object: read from the environment once at start, validated, passed down. */
+export const ConfigSchema = z.object({
+  /** Where the event log lives: a PostgreSQL table (embedded) or Kafka with a schema registry. */
+  log: z.enum(['embedded', 'kafka']),
+  database: z.object({
+    /** Absent in embedded mode means: run PGlite with TimescaleDB in-process on `dataDir`. */
+    url: url.optional(),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier')
+      .default('public'),
+    poolSize: z.coerce.number().int().min(1).max(100).default(8),
+  }),
+  kafka: z.object({
+    brokers: csv.optional(),
+    clientId: z.string().min(1).default('tushare-xasset'),
+  }),
+  registry: z.object({ url: url.optional() }),
+  tushare: z.object({
+    token: z
+      .string()
+      .min(1)
+      .transform((t) => new Secret(t))
+      .optional(),
+    apiUrl: url.default('http://api.tushare.pro'),
+  }),
+  local: z.object({
+    /** Downloaded jars and packaged apps; shared by every clone on the machine. */
+    cacheDir: z.string().min(1),
+    /** Pid files, logs and data of services and embedded storage. */
+    stateDir: z.string().min(1),
+    kafkaPort: port.default(9092),
+    registryPort: port.default(8081),
+    pglitePort: port.default(5433),
+  }),
+  server: z.object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(8080),
+  }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/**
+ * Environment variable → config path. The README's configuration table and docker-compose.yml use
+ * exactly these names; a test checks that they stay in step.
+ */
+export const ENV_VARS = {
+  XASSET_LOG: 'log',
+  XASSET_DATABASE_URL: 'database.url',
+  XASSET_DATABASE_SCHEMA: 'database.schema',
+  XASSET_DATABASE_POOL_SIZE: 'database.poolSize',
+  XASSET_KAFKA_BROKERS: 'kafka.brokers',
+  XASSET_KAFKA_CLIENT_ID: 'kafka.clientId',
+  XASSET_REGISTRY_URL: 'registry.url',
+  TUSHARE_TOKEN: 'tushare.token',
+  TUSHARE_API_URL: 'tushare.apiUrl',
+  XASSET_CACHE_DIR: 'local.cacheDir',
+  XASSET_STATE_DIR: 'local.stateDir',
+  XASSET_KAFKA_PORT: 'local.kafkaPort',
+  XASSET_REGISTRY_PORT: 'local.registryPort',
+  XASSET_PGLITE_PORT: 'local.pglitePort',
+  XASSET_HTTP_HOST: 'server.host',
+  XASSET_HTTP_PORT: 'server.port',
+  XASSET_LOG_LEVEL: 'logLevel',
+} as const;
+
+export type EnvVarName = keyof typeof ENV_VARS;
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+/**
+ * Builds and validates the config from an environment (and overrides from CLI flags, which win).
+ * Empty variables count as unset, so `XASSET_DATABASE_URL=` in a compose file means "not given".
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Record<EnvVarName, string>> = {},
+): Config {
+  const raw: Record<string, unknown> = {
+    log: 'embedded',
+    database: {},
+    kafka: {},
+    registry: {},
+    tushare: {},
+    local: {
+      cacheDir: join(homedir(), '.cache', 'tushare-xasset'),
+      stateDir: join(process.cwd(), '.xasset'),
+    },
+    server: {},
+  };
+  for (const [name, path] of Object.entries(ENV_VARS)) {
+    const value = overrides[name as EnvVarName] ?? env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, value);
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const path = issue.path.join('.');
+        const envName = Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];
+        // Never echo the offending value: it might be the token.
+        return { path: envName ? `${path} (${envName})` : path, message: issue.message };
+      }),
+    );
+  }
+  const config = parsed.data;
+  if (config.log === 'kafka') {
+    const missing: { path: string; message: string }[] = [];
+    if (!config.kafka.brokers)
+      missing.push({ path: 'kafka.brokers (XASSET_KAFKA_BROKERS)', message: 'required when log=kafka' });
+    if (!config.registry.url)
+      missing.push({ path: 'registry.url (XASSET_REGISTRY_URL)', message: 'required when log=kafka' });
+    if (!config.database.url)
+      missing.push({ path: 'database.url (XASSET_DATABASE_URL)', message: 'required when log=kafka' });
+    if (missing.length > 0) throw new ConfigError(missing);
+  }
+  return config;
+}

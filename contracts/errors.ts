@@ -1,0 +1,106 @@
+/**
+ * Every error this project throws on purpose is an XassetError with a stable `code`, so callers
+ * switch on the code, never on message text. Messages carry context (api_name, topic, offset…)
+ * and never the Tushare token: error constructors take no config object for that reason.
+ */
+export abstract class XassetError extends Error {
+  abstract readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  toJSON(): { code: string; message: string; details: Readonly<Record<string, unknown>> } {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends XassetError {
+  readonly code = 'XASSET_CONFIG_INVALID';
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: ConfigIssue[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, {
+      issues,
+    });
+    this.issues = issues;
+  }
+}
+
+export class ValidationError extends XassetError {
+  readonly code = 'XASSET_VALIDATION_FAILED';
+  readonly issues: readonly ConfigIssue[];
+  constructor(what: string, issues: ConfigIssue[]) {
+    super(`invalid ${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, {
+      what,
+      issues,
+    });
+    this.issues = issues;
+  }
+}
+
+export class UnknownEndpointError extends XassetError {
+  readonly code = 'XASSET_UNKNOWN_ENDPOINT';
+  constructor(apiName: string) {
+    super(`no endpoint named '${apiName}' in the catalog`, { apiName });
+  }
+}
+
+export class SchemaIncompatibleError extends XassetError {
+  readonly code = 'XASSET_SCHEMA_INCOMPATIBLE';
+  constructor(subject: string, reason: string, options?: { cause?: unknown }) {
+    super(`schema for subject '${subject}' is not compatible: ${reason}`, { subject }, options);
+  }
+}
+
+export class SchemaRegistryError extends XassetError {
+  readonly code = 'XASSET_SCHEMA_REGISTRY';
+  constructor(message: string, details: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, details, options);
+  }
+}
+
+/** A payload that does not decode: unknown magic byte, unknown fingerprint or schema id, bad Avro. */
+export class DecodeError extends XassetError {
+  readonly code = 'XASSET_DECODE_FAILED';
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+  }
+}
+
+/** A value that does not fit the Avro schema it is written with. */
+export class EncodeError extends XassetError {
+  readonly code = 'XASSET_ENCODE_FAILED';
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+  }
+}
+
+export class EventLogError extends XassetError {
+  readonly code = 'XASSET_EVENT_LOG';
+  constructor(message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, details, options);
+  }
+}
+
+export class MigrationError extends XassetError {
+  readonly code = 'XASSET_MIGRATION_FAILED';
+  constructor(migration: string, options?: { cause?: unknown }) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`migration ${migration} failed${cause}`, { migration }, options);
+  }
+}
+
+export class LocalServiceError extends XassetError {
+  readonly code = 'XASSET_LOCAL_SERVICE';
+  constructor(service: string, message: string, options?: { cause?: unknown }) {
+    super(`${service}: ${message}`, { service }, options);
+  }
+}

@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import { RolloutFlagsV1 } from '../flags.js';
+
+/**
+ * The control events of DESIGN §4, defined once as zod schemas. Their Avro schema is derived from
+ * these (contracts/avro), and every producer and projection validates against them.
+ */
+
+export const CONTROL_TOPIC = 'xasset.control.v1';
+
+/** Tushare's trade-date format, kept as a string everywhere control events mention a day. */
+const tradeDate = z.string().regex(/^\d{8}$/, 'YYYYMMDD');
+
+export const RunStatus = z.enum(['ok', 'partial', 'failed', 'abandoned']).meta({ avroName: 'RunStatus' });
+export const Phase = z.enum(['A', 'B', 'C', 'D', 'E']).meta({ avroName: 'Phase' });
+export const Severity = z.enum(['info', 'warning', 'critical']).meta({ avroName: 'Severity' });
+
+/** The unified run statistics every run reports, whatever it fetched. */
+export const RunStats = z
+  .object({
+    requests: z.number().int().nonnegative(),
+    pages: z.number().int().nonnegative(),
+    retries: z.number().int().nonnegative(),
+    rowsFetched: z.number().int().nonnegative(),
+    rowsEmitted: z.number().int().nonnegative(),
+    errorsByClass: z.record(z.string(), z.number().int().nonnegative()),
+    durationMs: z.number().int().nonnegative(),
+  })
+  .meta({ avroName: 'RunStats' });
+
+export const RunStarted = z
+  .object({
+    runId: z.string().min(1),
+    /** `main` for the main chain (blocking), or the recovery module's name (non-blocking). */
+    chain: z.string().min(1),
+    batch: z.string().nullable(),
+    fromDate: tradeDate.nullable(),
+    toDate: tradeDate.nullable(),
+    heartbeatTimeoutMs: z.number().int().positive(),
+  })
+  .meta({ avroName: 'RunStarted' });
+
+export const RunHeartbeat = z
+  .object({ runId: z.string().min(1), rowsSoFar: z.number().int().nonnegative() })
+  .meta({ avroName: 'RunHeartbeat' });
+
+export const RunFinished = z
+  .object({
+    runId: z.string().min(1),
+    status: RunStatus,
+    stats: RunStats,
+    error: z.string().nullable(),
+  })
+  .meta({ avroName: 'RunFinished' });
+
+export const ModuleResult = z
+  .object({
+    runId: z.string().min(1),
+    module: z.string().min(1),
+    status: RunStatus,
+    /** Recovery modules never block the main chain; this records that decision with the result. */
+    blocking: z.boolean(),
+    stats: RunStats,
+    error: z.string().nullable(),
+  })
+  .meta({ avroName: 'ModuleResult' });
+
+export const CursorAdvanced = z
+  .object({
+    cursor: z.string().min(1),
+    value: z.string().min(1),
+    previous: z.string().nullable(),
+    runId: z.string().nullable(),
+  })
+  .meta({ avroName: 'CursorAdvanced' });
+
+/** Flags as carried on the wire: the roadmap's object, derived from the one zod definition. */
+export const FlagsState = RolloutFlagsV1.meta({ avroName: 'RolloutFlagsV1' });
+
+export const FlagsChanged = z
+  .object({
+    flags: FlagsState,
+    reason: z.string().min(1),
+    /** Set when this change restores the state found at an earlier control-log offset. */
+    restoredFromOffset: z.number().int().nonnegative().nullable(),
+  })
+  .meta({ avroName: 'FlagsChanged' });
+
+export const PermissionProbed = z
+  .object({
+    apiName: z.string().min(1),
+    passed: z.boolean(),
+    tushareCode: z.number().int().nullable(),
+    message: z.string().nullable(),
+  })
+  .meta({ avroName: 'PermissionProbed' });
+
+export const PhaseAdvanced = z
+  .object({ from: Phase, to: Phase, gate: z.string().min(1) })
+  .meta({ avroName: 'PhaseAdvanced' });
+
+export const PhaseFrozen = z
+  .object({ phase: Phase, reason: z.string().min(1), rolledBackTo: Phase.nullable() })
+  .meta({ avroName: 'PhaseFrozen' });
+
+export const GateEvaluated = z
+  .object({
+    gate: z.string().min(1),
+    passed: z.boolean(),
+    asOfTradeDate: tradeDate.nullable(),
+    cleanDays: z.number().int().nonnegative(),
+    requiredDays: z.number().int().positive(),
+    /** The failing conditions, as stable condition codes, empty when passed. */
+    failures: z.array(z.string()),
+  })
+  .meta({ avroName: 'GateEvaluated' });
+
+export const AlertRaised = z
+  .object({
+    alert: z.string().min(1),
+    severity: Severity,
+    message: z.string().min(1),
+    value: z.number().nullable(),
+    threshold: z.number().nullable(),
+  })
+  .meta({ avroName: 'AlertRaised' });
+
+/** Every payload by its event type; the order is the Avro union's order, so only append to it. */
+export const CONTROL_PAYLOADS = {
+  RunStarted,
+  RunHeartbeat,
+  RunFinished,
+  ModuleResult,
+  CursorAdvanced,
+  FlagsChanged,
+  PermissionProbed,
+  PhaseAdvanced,
+  PhaseFrozen,
+  GateEvaluated,
+  AlertRaised,
+} as const;
+
+export type ControlEventType = keyof typeof CONTROL_PAYLOADS;
+export type ControlPayload<T extends ControlEventType> = z.infer<(typeof CONTROL_PAYLOADS)[T]>;
+
+const envelopeOf = <T extends ControlEventType>(type: T) =>
+  z.object({
+    eventId: z.string().uuid(),
+    type: z.literal(type),
+    occurredAt: z.number().int().nonnegative(),
+    actor: z.string().min(1),
+    payload: CONTROL_PAYLOADS[type],
+  });
+
+/** A control event as the application handles it: a discriminated union on `type`. */
+export const ControlEvent = z.discriminatedUnion(
+  'type',
+  Object.keys(CONTROL_PAYLOADS).map((type) => envelopeOf(type as ControlEventType)) as unknown as [
+    ReturnType<typeof envelopeOf<'RunStarted'>>,
+    ...ReturnType<typeof envelopeOf<ControlEventType>>[],
+  ],
+);
+
+export type ControlEvent = {
+  [T in ControlEventType]: {
+    eventId: string;
+    type: T;
+    occurredAt: number;
+    actor: string;
+    payload: ControlPayload<T>;
+  };
+}[ControlEventType];

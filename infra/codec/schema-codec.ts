@@ -1,0 +1,46 @@
+import avro from 'avsc';
+import type { TopicSchema } from '../../contracts/avro/schemas.js';
+import { DecodeError, EncodeError, SchemaIncompatibleError } from '../../contracts/errors.js';
+
+/**
+ * Turns a topic's values into bytes and back. Kafka mode speaks the Confluent wire format through
+ * a schema registry; embedded mode speaks Avro single-object encoding with the fingerprints of the
+ * schemas in contracts/. Both sit behind this one port so producers and processors never know.
+ */
+export interface SchemaCodec {
+  readonly format: 'confluent' | 'single-object';
+  encode(topic: string, value: unknown): Promise<Buffer>;
+  decode(topic: string, payload: Buffer): Promise<unknown>;
+  /** Registers every topic's schema up front (Kafka mode); a no-op where schemas are built in. */
+  prepare(topics: readonly string[]): Promise<void>;
+}
+
+export function subjectOf(topic: string): string {
+  return `${topic}-value`;
+}
+
+/** avsc types are compiled once per schema; compiling on the hot path would dominate encoding. */
+export function compile(schema: TopicSchema['schema']): avro.Type {
+  return avro.Type.forSchema(schema as avro.Schema);
+}
+
+export function encodeWith(type: avro.Type, topic: string, value: unknown): Buffer {
+  const errors: string[] = [];
+  const valid = type.isValid(value, {
+    errorHook: (path) => {
+      if (errors.length < 5) errors.push(path.join('.') || '(root)');
+    },
+  });
+  if (!valid) throw new EncodeError(`value does not match the schema of ${topic}`, { topic, paths: errors });
+  return type.toBuffer(value);
+}
+
+export function decodeWith(type: avro.Type, topic: string, body: Buffer): unknown {
+  try {
+    return type.fromBuffer(body);
+  } catch (err) {
+    throw new DecodeError(`bad Avro body on ${topic}`, { topic }, { cause: err });
+  }
+}
+
+export { SchemaIncompatibleError };

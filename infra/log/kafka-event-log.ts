@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  Kafka,
+  type KafkaMessage,
+  logLevel,
+  type Producer,
+} from 'kafkajs';
+import { EventLogError } from '../../contracts/errors.js';
+import type {
+  Appended,
+  EventLog,
+  LogRecord,
+  OutgoingRecord,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from './event-log.js';
+import { createPartitioner } from './partitioner.js';
+
+export interface KafkaEventLogOptions {
+  brokers: string[];
+  clientId: string;
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? String(value[0]) : value.toString();
+  }
+  return out;
+}
+
+function toRecord(topic: string, partition: number, message: KafkaMessage): LogRecord {
+  return {
+    topic,
+    partition,
+    offset: Number(message.offset),
+    key: message.key ? message.key.toString() : null,
+    value: message.value ?? Buffer.alloc(0),
+    headers: headersOf(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+/**
+ * The production event log on Apache Kafka through kafkajs.
+ *
+ * The producer is idempotent with one request in flight, so a retried send can neither duplicate
+ * nor reorder records, and every send waits for acks from all in-sync replicas. We choose the
+ * partition ourselves (same murmur2 as the Java client) so that we know which records share a
+ * partition and can give each its offset: base offset of the partition's batch + its position.
+ */
+export class KafkaEventLog implements EventLog {
+  readonly kind = 'kafka' as const;
+  readonly #kafka: Kafka;
+  readonly #admin: Admin;
+  readonly #producer: Producer;
+  readonly #partitionFor = createPartitioner();
+  readonly #partitions = new Map<string, number>();
+  readonly #consumers = new Set<Consumer>();
+  #connected: Promise<void> | undefined;
+
+  constructor(options: KafkaEventLogOptions) {
+    this.#kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: logLevel.WARN,
+      retry: { retries: 8, initialRetryTime: 200 },
+    });
+    this.#admin = this.#kafka.admin();
+    this.#producer = this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  #connect(): Promise<void> {
+    this.#connected ??= Promise.all([this.#admin.connect(), this.#producer.connect()]).then(() => {});
+    return this.#connected;
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    await this.#connect();
+    const existing = new Set(await this.#admin.listTopics());
+    const missing = specs.filter((spec) => !existing.has(spec.name));
+    if (missing.length === 0) return;
+    await this.#admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+
+  async append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
+    if (records.length === 0) return [];
+    await this.#connect();
+    const partitions = await this.#partitionCount(topic);
+    const placed = records.map((record) => ({
+      partition: this.#partitionFor(topic, partitions, record.key),
+      offset: -1,
+    }));
+    const results = await this.#producer.send({
+      topic,
+      acks: -1,
+      messages: records.map((record, i) => ({
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
+        partition: placed[i]?.partition,
+      })),
+    });
+    const base = new Map(results.map((r) => [r.partition, Number(r.baseOffset)]));
+    const seen = new Map<number, number>();
+    for (const slot of placed) {
+      const start = base.get(slot.partition);
+      if (start === undefined) {
+        throw new EventLogError(`broker did not acknowledge partition ${slot.partition} of ${topic}`, {
+          topic,
+        });
+      }
+      const index = seen.get(slot.partition) ?? 0;
+      slot.offset = start + index;
+      seen.set(slot.partition, index + 1);
+    }
+    return placed;
+  }
+
+  /**
+   * kafkajs has no assign(): reading a partition from an offset takes a throwaway group that seeks
+   * and never commits. It costs a group join, which is fine for replay and rebuilds.
+   */
+  async read(topic: string, partition: number, fromOffset: number, max = 10_000): Promise<LogRecord[]> {
+    const end = (await this.endOffsets(topic)).get(partition) ?? 0;
+    const until = Math.min(end, fromOffset + max);
+    if (fromOffset >= until) return [];
+    const groupId = `xasset-reader-${randomUUID()}`;
+    const consumer = this.#kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 200 });
+    const byOffset = new Map<number, LogRecord>();
+    const wanted = until - fromOffset;
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new EventLogError(`timed out reading ${topic}/${partition} from ${fromOffset}`, { topic }),
+            ),
+          30_000,
+        );
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        consumer
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              if (batch.partition !== partition) return;
+              for (const message of batch.messages) {
+                const offset = Number(message.offset);
+                // A batch fetched before the seek took effect may repeat offsets: keep each once.
+                if (offset >= fromOffset && offset < until)
+                  byOffset.set(offset, toRecord(topic, partition, message));
+              }
+              if (byOffset.size >= wanted) done();
+            },
+          })
+          .then(() => consumer.seek({ topic, partition, offset: String(fromOffset) }))
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+      await this.#admin.deleteGroups([groupId]).catch(() => {});
+    }
+    return [...byOffset.values()].sort((a, b) => a.offset - b.offset);
+  }
+
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    await this.#connect();
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+  }
+
+  async committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
+    await this.#connect();
+    const [entry] = await this.#admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const out = new Map<number, number>();
+    for (const p of entry?.partitions ?? []) {
+      const offset = Number(p.offset);
+      if (offset >= 0) out.set(p.partition, offset);
+    }
+    return out;
+  }
+
+  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    const consumer = this.#kafka.consumer({
+      groupId: options.group,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+    });
+    this.#consumers.add(consumer);
+    let failed = false;
+    const joined = new Promise<void>((resolve) => {
+      consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
+        const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+        try {
+          await options.onBatch(records);
+        } catch (err) {
+          // Stop without committing: the batch will be read again by the next member of the group.
+          failed = true;
+          options.onError?.(err);
+          setImmediate(() => void consumer.stop().catch(() => {}));
+          return;
+        }
+        const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
+        resolveOffset(last.offset);
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
+        ]);
+        await heartbeat();
+      },
+    });
+    await joined;
+    return {
+      stop: async () => {
+        this.#consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#consumers].map((c) => c.disconnect()));
+    this.#consumers.clear();
+    if (this.#connected) {
+      await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
+      this.#connected = undefined;
+    }
+  }
+
+  async #partitionCount(topic: string): Promise<number> {
+    let count = this.#partitions.get(topic);
+    if (count === undefined) {
+      const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] });
+      count = topics[0]?.partitions.length;
+      if (!count) throw new EventLogError(`unknown topic ${topic}; create it first`, { topic });
+      this.#partitions.set(topic, count);
+    }
+    return count;
+  }
+}
