@@ -146,10 +146,12 @@ export function loadConfig(
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
+        // An issue inside a value (brokers.0) belongs to the variable that supplied the whole value.
         const path = issue.path.join('.');
-        const envName = Object.entries(ENV_VARS).find(([, p]) => p === path)?.[0];
+        const [envName, envPath] =
+          Object.entries(ENV_VARS).find(([, p]) => path === p || path.startsWith(`${p}.`)) ?? [];
         // Never echo the offending value: it might be the token.
-        return { path: envName ? `${path} (${envName})` : path, message: issue.message };
+        return { path: envName ? `${envPath} (${envName})` : path, message: issue.message };
       }),
     );
   }

@@ -72,6 +72,9 @@ export class KafkaEventLog implements EventLog {
       retry: { retries: 8, initialRetryTime: 200 },
     });
     this.#admin = this.#kafka.admin();
+    // kafkajs warns that bounded retries weaken idempotence: after a give-up, a re-send may
+    // duplicate a record the broker did keep. We accept that: every raw record carries its natural
+    // key, and the processors count such a record as a duplicate instead of writing it twice.
     this.#producer = this.#kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -258,8 +261,10 @@ export class KafkaEventLog implements EventLog {
   async #partitionCount(topic: string): Promise<number> {
     let count = this.#partitions.get(topic);
     if (count === undefined) {
-      const { topics } = await this.#admin.fetchTopicMetadata({ topics: [topic] });
-      count = topics[0]?.partitions.length;
+      const metadata = await this.#admin.fetchTopicMetadata({ topics: [topic] }).catch((err: unknown) => {
+        throw new EventLogError(`unknown topic ${topic}; create it first`, { topic }, { cause: err });
+      });
+      count = metadata.topics[0]?.partitions.length;
       if (!count) throw new EventLogError(`unknown topic ${topic}; create it first`, { topic });
       this.#partitions.set(topic, count);
     }

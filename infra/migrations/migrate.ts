@@ -45,8 +45,11 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  * advisory lock so two processes starting at once do not race. A migration edited after it was
  * applied is refused: the database would no longer match what the file says.
  */
-export async function migrate(pool: Pool, options: { schema: string; log?: (line: string) => void }) {
-  const migrations = await loadMigrations();
+export async function migrate(
+  pool: Pool,
+  options: { schema: string; log?: (line: string) => void; dir?: string },
+): Promise<MigrationReport> {
+  const migrations = await loadMigrations(options.dir);
   const client = await pool.connect();
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
