@@ -24,8 +24,12 @@ export class ConfluentCodec implements SchemaCodec {
     for (const { topic, schema } of schemas) this.#schemas.set(topic, { schema, type: compile(schema) });
   }
 
+  /**
+   * One subject after another: a registry serializes writes anyway, and Apicurio's embedded H2
+   * storage answers parallel registrations with lock timeouts rather than queueing them.
+   */
   async prepare(topics: readonly string[]): Promise<void> {
-    await Promise.all(topics.map((topic) => this.#idFor(topic)));
+    for (const topic of topics) await this.#idFor(topic);
   }
 
   async encode(topic: string, value: unknown): Promise<Buffer> {
@@ -61,28 +65,37 @@ export class ConfluentCodec implements SchemaCodec {
   }
 }
 
+const REGISTER_ATTEMPTS = 4;
+
 /** Registers `schema` under `subject` with BACKWARD compatibility; maps a refusal to a typed error. */
 export async function registerSchema(
   registry: SchemaRegistry,
   subject: string,
   schema: TopicSchema['schema'],
 ): Promise<number> {
-  try {
-    const { id } = await registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject, compatibility: COMPATIBILITY.BACKWARD },
-    );
-    return id;
-  } catch (err) {
-    const status = (err as { status?: number }).status;
-    const message = err instanceof Error ? err.message : String(err);
-    if (status === 409) throw new SchemaIncompatibleError(subject, message, { cause: err });
-    throw new SchemaRegistryError(
-      `schema registry refused subject ${subject}: ${message}`,
-      { subject, status },
-      {
-        cause: err,
-      },
-    );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { id } = await registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      );
+      return id;
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      const message = err instanceof Error ? err.message : String(err);
+      if (status === 409) throw new SchemaIncompatibleError(subject, message, { cause: err });
+      // A 5xx is the registry's own trouble (storage busy, restarting): worth a few more tries.
+      if (status !== undefined && status >= 500 && attempt < REGISTER_ATTEMPTS) {
+        await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt));
+        continue;
+      }
+      throw new SchemaRegistryError(
+        `schema registry refused subject ${subject}: ${message}`,
+        { subject, status },
+        {
+          cause: err,
+        },
+      );
+    }
   }
 }

@@ -55,6 +55,8 @@ export interface SubscribeOptions {
 
 export interface EventLog {
   readonly kind: 'kafka' | 'embedded';
+  /** Names of the topics that exist. */
+  listTopics(): Promise<string[]>;
   /** Creates missing topics with their partitions and configs; existing ones are left alone. */
   ensureTopics(specs: readonly TopicSpec[]): Promise<void>;
   /**

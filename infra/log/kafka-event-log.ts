@@ -87,6 +87,11 @@ export class KafkaEventLog implements EventLog {
     return this.#connected;
   }
 
+  async listTopics(): Promise<string[]> {
+    await this.#connect();
+    return (await this.#admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+  }
+
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     await this.#connect();
     const existing = new Set(await this.#admin.listTopics());

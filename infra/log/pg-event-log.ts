@@ -57,6 +57,18 @@ export class PgEventLog implements EventLog {
     this.#pollMs = options.pollMs ?? 100;
   }
 
+  async listTopics(): Promise<string[]> {
+    // Before the first migration there is no topic table: that is "no topics", not a failure.
+    const exists = await this.#pool.query<{ t: string | null }>(
+      "SELECT to_regclass('event_log_topic')::text AS t",
+    );
+    if (!exists.rows[0]?.t) return [];
+    const { rows } = await this.#pool.query<{ topic: string }>(
+      'SELECT topic FROM event_log_topic ORDER BY topic',
+    );
+    return rows.map((r) => r.topic);
+  }
+
   async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     for (const spec of specs) {
       await withTransaction(this.#pool, async (client) => {

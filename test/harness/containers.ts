@@ -53,10 +53,10 @@ export async function startContainers(needed: Needed): Promise<ContainerServices
   if (needed.includes('registry')) {
     const registry = await new GenericContainer('apicurio/apicurio-registry-mem:2.4.2.Final')
       .withExposedPorts(8080)
-      .withWaitStrategy(Wait.forHttp('/apis/ccompat/v6/subjects', 8080))
+      .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
       .start();
     started.push(registry);
-    addresses.registryUrl = `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v6`;
+    addresses.registryUrl = `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`;
   }
   for (const [name, image] of [
     ['postgres', 'postgres:15'],

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import type pg from 'pg';
+import { topicSchemas } from '../contracts/avro/schemas.js';
+import type { Config } from '../contracts/config.js';
+import { topicDefinitions } from '../contracts/topics.js';
+import { ConfluentCodec } from '../infra/codec/confluent-codec.js';
+import type { SchemaCodec } from '../infra/codec/schema-codec.js';
+import { SingleObjectCodec } from '../infra/codec/single-object-codec.js';
+import type { EventLog } from '../infra/log/event-log.js';
+import { KafkaEventLog } from '../infra/log/kafka-event-log.js';
+import { PgEventLog } from '../infra/log/pg-event-log.js';
+import { type MigrationReport, migrate } from '../infra/migrations/migrate.js';
+import { type EmbeddedPglite, openEmbeddedPglite } from '../infra/store/embedded-pglite.js';
+import { createPool } from '../infra/store/pg.js';
+
+/**
+ * The composition root: the one place that decides which adapter backs each port, from the
+ * config. Everything else receives ports and never looks at the mode.
+ */
+export interface Runtime {
+  config: Config;
+  pool: pg.Pool;
+  log: EventLog;
+  codec: SchemaCodec;
+  store: { kind: 'embedded-pglite' | 'postgres'; url: string };
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: Config): Promise<Runtime> {
+  let embedded: EmbeddedPglite | undefined;
+  let url = config.database.url;
+  if (!url) {
+    // No database given: PGlite with TimescaleDB in this process, data kept in the state folder.
+    embedded = await openEmbeddedPglite({
+      dataDir: join(config.local.stateDir, 'embedded', 'pglite'),
+      port: 0,
+    });
+    url = embedded.url;
+  }
+  // PGlite has a single backend: a second pooled connection would only wait behind the first.
+  const pool = createPool({
+    url,
+    schema: config.database.schema,
+    size: embedded ? 1 : config.database.poolSize,
+  });
+  const schemas = topicSchemas();
+  const log: EventLog =
+    config.log === 'kafka'
+      ? new KafkaEventLog({ brokers: config.kafka.brokers ?? [], clientId: config.kafka.clientId })
+      : new PgEventLog(pool);
+  const codec: SchemaCodec =
+    config.log === 'kafka'
+      ? new ConfluentCodec(config.registry.url ?? '', schemas)
+      : new SingleObjectCodec(schemas);
+  return {
+    config,
+    pool,
+    log,
+    codec,
+    store: { kind: embedded ? 'embedded-pglite' : 'postgres', url: redactUrl(url) },
+    close: async () => {
+      await log.close();
+      await pool.end();
+      await embedded?.close();
+    },
+  };
+}
+
+export interface SetupReport {
+  migrations: MigrationReport;
+  topics: number;
+  schemasRegistered: number;
+}
+
+/**
+ * Brings a store and a log to the shape this version needs: migrations, topics with their configs,
+ * and (Kafka mode) every value schema registered with BACKWARD compatibility. Safe to run again.
+ */
+export async function setUp(runtime: Runtime, log?: (line: string) => void): Promise<SetupReport> {
+  const migrations = await migrate(runtime.pool, { schema: runtime.config.database.schema, log });
+  const topics = topicDefinitions();
+  await runtime.log.ensureTopics(topics);
+  await runtime.codec.prepare(topics.map((t) => t.name));
+  return {
+    migrations,
+    topics: topics.length,
+    schemasRegistered: runtime.codec.format === 'confluent' ? topics.length : 0,
+  };
+}
+
+/** A database URL fit for logs and status pages: the password, if any, is replaced. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

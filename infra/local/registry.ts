@@ -1,0 +1,158 @@
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalServiceError } from '../../contracts/errors.js';
+import { runMaven } from './maven.js';
+import { findRunning, logFileOf, spawnDetached, waitUntil } from './process.js';
+import type { LocalService, LocalServiceContext, StartedService } from './service.js';
+
+/**
+ * Apicurio Registry 2.4.2 (in-memory H2 storage) speaking the Confluent Schema Registry API.
+ * Confluent's own registry is not on Maven Central; Apicurio is, but only as a library jar, so
+ * install() runs Quarkus's build over it (see registry/pom.xml for why this version).
+ */
+const NAME = 'registry';
+const HOST = '127.0.0.1';
+const POM = join(dirname(fileURLToPath(import.meta.url)), 'registry', 'pom.xml');
+
+// A cold start is ~10 s on 2 cores; a busy CI runner may be several times slower, and a registry
+// that hangs still fails well before a test suite's own timeout.
+const START_TIMEOUT_MS = 180_000;
+
+const serviceDir = (ctx: LocalServiceContext) => join(ctx.cacheDir, NAME);
+const appDir = (ctx: LocalServiceContext) => join(serviceDir(ctx), 'app');
+const runJar = (ctx: LocalServiceContext) => join(appDir(ctx), 'quarkus-run.jar');
+
+export const registryService: LocalService = {
+  name: NAME,
+
+  install,
+
+  async start(ctx, port) {
+    const running = await findRunning(ctx.stateDir, NAME);
+    if (running) {
+      // Its data lives only in memory, so reusing a live instance is harmless if it is the one
+      // the caller asked for; one on another port would be a second, unrelated registry.
+      if (await isReady(port)) {
+        return { name: NAME, address: addressOf(port), pid: running.pid, startupMs: 0 };
+      }
+      throw new LocalServiceError(
+        NAME,
+        `already running as pid ${running.pid} but not answering on port ${port}; stop it first`,
+      );
+    }
+
+    await install(ctx);
+    const started = Date.now();
+    const proc = await spawnDetached({
+      name: NAME,
+      command: 'java',
+      args: [
+        '-Xms64m',
+        '-Xmx512m',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-Djava.awt.headless=true',
+        // Quarkus binds 0.0.0.0 in prod; a test registry has no business on other interfaces.
+        `-Dquarkus.http.host=${HOST}`,
+        `-Dquarkus.http.port=${port}`,
+        // Already the defaults, pinned so a stray setting cannot turn on Keycloak/OIDC auth or
+        // error reporting to Sentry.
+        '-Dregistry.auth.enabled=false',
+        '-Dquarkus.oidc.tenant-enabled=false',
+        '-Dregistry.enable.sentry=false',
+        // Sentry's client still initialises on the first request and, finding no DSN, warns that it
+        // will do nothing; that is the intended state, so the warning is only noise.
+        '-Dquarkus.log.category."io.sentry".level=ERROR',
+        '-jar',
+        runJar(ctx),
+      ],
+      stateDir: ctx.stateDir,
+      // Quarkus reads ./config/application.properties; the state dir cannot hold a stray one.
+      cwd: ctx.stateDir,
+      env: isolatedEnv(),
+    });
+    await waitUntil(NAME, () => isReady(port), {
+      timeoutMs: START_TIMEOUT_MS,
+      pid: proc.pid,
+      logFile: logFileOf(ctx.stateDir, NAME),
+      intervalMs: 250,
+    });
+    const startupMs = Date.now() - started;
+    ctx.log(`${NAME}: ready on ${addressOf(port)} in ${startupMs} ms (pid ${proc.pid})`);
+    return { name: NAME, address: addressOf(port), pid: proc.pid, startupMs } satisfies StartedService;
+  },
+
+  address: addressOf,
+  ready: isReady,
+};
+
+/**
+ * Packages the registry once into `<cacheDir>/registry/app`. The marker holds our pom's hash, so
+ * pinning another version repackages and an unchanged pom costs nothing.
+ */
+async function install(ctx: LocalServiceContext): Promise<void> {
+  const dir = serviceDir(ctx);
+  const marker = join(dir, '.packaged');
+  const hash = createHash('sha256')
+    .update(await readFile(POM, 'utf8'))
+    .digest('hex');
+  const seen = await readFile(marker, 'utf8').catch(() => '');
+  if (seen === hash && (await exists(runJar(ctx)))) return;
+
+  const buildDir = join(dir, 'build');
+  await rm(marker, { force: true });
+  await rm(buildDir, { recursive: true, force: true });
+  await rm(appDir(ctx), { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  ctx.log(`${NAME}: packaging Apicurio Registry from Maven Central (first run only, about a minute)`);
+  // The build dir is passed in so Maven writes into the cache rather than next to the pom.
+  await runMaven(NAME, ['-B', '-q', '-f', POM, 'package', `-Dregistry.buildDir=${buildDir}`]);
+  await rename(join(buildDir, 'quarkus-app'), appDir(ctx));
+  await rm(buildDir, { recursive: true, force: true });
+  await writeFile(marker, hash);
+}
+
+function addressOf(port: number): string {
+  return `http://${HOST}:${port}/apis/ccompat/v7`;
+}
+
+async function isReady(port: number): Promise<boolean> {
+  // Quarkus opens the port only after storage is initialised, but a JSON array from the ccompat
+  // API proves it is this registry answering, not some other server left on the port.
+  try {
+    const res = await fetch(`${addressOf(port)}/subjects`, {
+      headers: { accept: 'application/vnd.schemaregistry.v1+json, application/json' },
+      signal: AbortSignal.timeout(2_000),
+    });
+    if (res.status !== 200) return false;
+    return Array.isArray(await res.json());
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The registry's built-in config reads dozens of environment variables (HTTP_PORT, AUTH_ENABLED,
+ * KAFKA_BOOTSTRAP_SERVERS for its event sink, REGISTRY_DATASOURCE_URL, QUARKUS_*, ...). A
+ * developer shell for a Kafka project may well set some of them, so the JVM gets only what it
+ * needs to find Java and a locale.
+ */
+function isolatedEnv(): NodeJS.ProcessEnv {
+  const keep = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'JAVA_HOME'];
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of keep) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,89 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { topicDefinitions } from '../../contracts/topics.js';
+import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
+
+const run = promisify(execFile);
+const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6';
+
+async function xasset(args: string[], env: Record<string, string>) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['bin/xasset.js', ...args], {
+      env: { ...process.env, XASSET_LOG_LEVEL: 'warn', ...env },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('xasset CLI in kafka mode, against the real services', () => {
+  let db: IsolatedDatabase;
+  let env: Record<string, string>;
+  let stateDir: string;
+
+  beforeAll(async () => {
+    db = await isolatedSchema(services().postgresUrl);
+    stateDir = await mkdtemp(join(tmpdir(), 'xasset-cli-'));
+    env = {
+      XASSET_LOG: 'kafka',
+      XASSET_KAFKA_BROKERS: services().kafkaBrokers.join(','),
+      XASSET_REGISTRY_URL: services().registryUrl,
+      XASSET_DATABASE_URL: services().postgresUrl,
+      XASSET_DATABASE_SCHEMA: db.schema,
+      XASSET_STATE_DIR: stateDir,
+      TUSHARE_TOKEN: TOKEN,
+    };
+  });
+  afterAll(async () => {
+    await db.drop();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('reports a store without migrations as degraded, then migrate makes it healthy, and a rerun changes nothing', async () => {
+    const before = await xasset(['health'], env);
+    expect(before.code).toBe(1);
+    expect(JSON.parse(before.stdout).store.migrationsPending.length).toBeGreaterThan(0);
+
+    const migrated = await xasset(['migrate'], env);
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const report = JSON.parse(migrated.stdout);
+    expect(report.migrations.storageMode).toBe('postgresql');
+    expect(report.topics).toBe(topicDefinitions().length);
+    expect(report.schemasRegistered).toBe(topicDefinitions().length);
+
+    const again = JSON.parse((await xasset(['migrate'], env)).stdout);
+    expect(again.migrations.applied).toEqual([]);
+
+    const health = await xasset(['health'], env);
+    expect(health.code, health.stdout).toBe(0);
+    const parsed = JSON.parse(health.stdout);
+    expect(parsed).toMatchObject({ status: 'ok', log: { kind: 'kafka', topicsMissing: [] } });
+    expect(parsed.registry.subjects).toBeGreaterThanOrEqual(topicDefinitions().length);
+    for (const output of [before, migrated, health]) {
+      expect(output.stdout + output.stderr).not.toContain(TOKEN);
+    }
+  });
+
+  it('refuses bad configuration with exit code 2, the variable named, and the value not echoed', async () => {
+    const bad = await xasset(['health'], { ...env, XASSET_KAFKA_BROKERS: TOKEN });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('XASSET_CONFIG_INVALID');
+    expect(bad.stderr).toContain('XASSET_KAFKA_BROKERS');
+    expect(bad.stderr).not.toContain(TOKEN);
+  });
+
+  it('reports an unreachable log as down', async () => {
+    const down = await xasset(['health'], { ...env, XASSET_KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(down.code).toBe(1);
+    const parsed = JSON.parse(down.stdout);
+    expect(parsed.status).toBe('down');
+    expect(parsed.log.ok).toBe(false);
+  }, 180_000);
+});
