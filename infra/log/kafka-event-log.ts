@@ -210,6 +210,7 @@ export class KafkaEventLog implements EventLog {
   }
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
+    if (!options.fromBeginning) await this.#pinNewGroupToEnd(options.group, options.topics);
     const consumer = this.#kafka.consumer({
       groupId: options.group,
       allowAutoTopicCreation: false,
@@ -252,6 +253,23 @@ export class KafkaEventLog implements EventLog {
         await consumer.disconnect();
       },
     };
+  }
+
+  /**
+   * Kafka resolves `latest` for a new group at its first fetch, which may come after records
+   * appended once subscribe() returned: those would be skipped. Committing the current end for the
+   * group before it joins makes "from the end" mean the end at subscribe time, as in the embedded log.
+   */
+  async #pinNewGroupToEnd(group: string, topics: readonly string[]): Promise<void> {
+    await this.#connect();
+    for (const topic of topics) {
+      const committed = await this.committedOffsets(group, topic);
+      const ends = await this.endOffsets(topic);
+      const partitions = [...ends]
+        .filter(([partition]) => !committed.has(partition))
+        .map(([partition, offset]) => ({ partition, offset: String(offset) }));
+      if (partitions.length > 0) await this.#admin.setOffsets({ groupId: group, topic, partitions });
+    }
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,22 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { ConfigSchema, ENV_VARS } from '../contracts/config.js';
+
+const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('documents every configuration variable the code reads, and no other', () => {
+    const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.sort()).toEqual(Object.keys(ENV_VARS).sort());
+  });
+
+  it('states the defaults the config schema really applies', () => {
+    const defaults = ConfigSchema.shape.server.parse({});
+    expect(readme).toContain(`| \`XASSET_HTTP_PORT\` | \`${defaults.port}\` |`);
+    expect(readme).toContain(`| \`XASSET_HTTP_HOST\` | \`${defaults.host}\` |`);
+  });
+
+  it('names npm test as the test command', () => {
+    expect(readme).toMatch(/```sh\nnpm test\n```/);
+  });
+});
