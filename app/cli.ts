@@ -74,7 +74,7 @@ function serviceNames(names: string[]): LocalServiceName[] {
 }
 
 async function withRuntime<T>(cfg: Config, work: (runtime: Runtime) => Promise<T>): Promise<T> {
-  const runtime = await openRuntime(cfg);
+  const runtime = await openRuntime(cfg, { logger: logger(cfg) });
   try {
     return await work(runtime);
   } finally {
@@ -153,7 +153,7 @@ program
   .action(async (options: { port?: string }) => {
     if (options.port) program.setOptionValue('port', options.port);
     const cfg = config();
-    const runtime = await openRuntime(cfg);
+    const runtime = await openRuntime(cfg, { logger: logger(cfg) });
     const app = buildServer(runtime);
     const close = async () => {
       await app.close();

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type pg from 'pg';
+import type pino from 'pino';
 import { topicSchemas } from '../contracts/avro/schemas.js';
 import type { Config } from '../contracts/config.js';
 import { topicDefinitions } from '../contracts/topics.js';
@@ -26,7 +27,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** The app's logger; adapters that log on their own (kafkajs) are routed into it. */
+  logger?: pino.Logger;
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   let embedded: EmbeddedPglite | undefined;
   let url = config.database.url;
   if (!url) {
@@ -44,9 +50,14 @@ export async function openRuntime(config: Config): Promise<Runtime> {
     size: embedded ? 1 : config.database.poolSize,
   });
   const schemas = topicSchemas();
+  const kafkaLogger = options.logger?.child({ component: 'kafkajs' });
   const log: EventLog =
     config.log === 'kafka'
-      ? new KafkaEventLog({ brokers: config.kafka.brokers ?? [], clientId: config.kafka.clientId })
+      ? new KafkaEventLog({
+          brokers: config.kafka.brokers ?? [],
+          clientId: config.kafka.clientId,
+          log: kafkaLogger ? (level, message, fields) => kafkaLogger[level](fields, message) : undefined,
+        })
       : new PgEventLog(pool);
   const codec: SchemaCodec =
     config.log === 'kafka'

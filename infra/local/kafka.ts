@@ -1,13 +1,16 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
-import { LocalServiceError } from '../../contracts/errors.js';
 import { fetchClasspath } from './maven.js';
-import { findRunning, logFileOf, spawnDetached, waitUntil } from './process.js';
-import type { LocalService, LocalServiceContext, StartedService } from './service.js';
+import { logFileOf, runToCompletion, spawnDetached, waitUntil } from './process.js';
+import {
+  attachIfRunning,
+  type LocalService,
+  type LocalServiceContext,
+  type StartedService,
+} from './service.js';
 
 const NAME = 'kafka';
 const HOST = '127.0.0.1';
@@ -97,44 +100,14 @@ function log4jProperties(logsDir: string): string {
   ].join('\n')}\n`;
 }
 
-/** Runs a short-lived Java tool (the storage formatter) and fails with its output if it fails. */
-function runJava(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (chunk: Buffer) => {
-      out = (out + chunk.toString()).slice(-4_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (err) =>
-      reject(new LocalServiceError(NAME, `could not run java (is a JDK 17+ installed?): ${err.message}`)),
-    );
-    child.once('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new LocalServiceError(NAME, `storage format exited with ${code}:\n${out}`));
-    });
-  });
-}
-
 export const kafkaService: LocalService = {
   name: NAME,
 
   install,
 
   async start(ctx, port) {
-    const running = await findRunning(ctx.stateDir, NAME);
-    if (running) {
-      // Wiping the data dir under a live broker would corrupt it; reuse it only if it is the one
-      // the caller asked for.
-      if (await isReady(port)) {
-        return { name: NAME, address: addressOf(port), pid: running.pid, startupMs: 0 };
-      }
-      throw new LocalServiceError(
-        NAME,
-        `already running as pid ${running.pid} but not answering on port ${port}; stop it first`,
-      );
-    }
+    const attached = await attachIfRunning(ctx, { name: NAME, ready: isReady, address: addressOf }, port);
+    if (attached) return attached;
 
     await install(ctx);
     const started = Date.now();
@@ -153,20 +126,25 @@ export const kafkaService: LocalService = {
     await writeFile(log4jFile, log4jProperties(logsDir));
 
     const logging = [`-Dlog4j.configuration=file:${log4jFile}`, `-Dkafka.logs.dir=${logsDir}`];
-    await runJava([
-      // The formatter only writes two small files; a big heap or JIT warm-up would only slow it.
-      '-Xmx128m',
-      '-XX:TieredStopAtLevel=1',
-      ...logging,
-      '-cp',
-      classpath(ctx),
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      newClusterId(),
-      '-c',
-      serverFile,
-    ]);
+    await runToCompletion(
+      NAME,
+      'java',
+      [
+        // The formatter only writes two small files; a big heap or JIT warm-up would only slow it.
+        '-Xmx128m',
+        '-XX:TieredStopAtLevel=1',
+        ...logging,
+        '-cp',
+        classpath(ctx),
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        newClusterId(),
+        '-c',
+        serverFile,
+      ],
+      { missingHint: 'is a JDK 17+ installed?' },
+    );
 
     const proc = await spawnDetached({
       name: NAME,
@@ -193,7 +171,6 @@ export const kafkaService: LocalService = {
       intervalMs: 250,
     });
     const startupMs = Date.now() - started;
-    ctx.log(`${NAME}: ready on ${addressOf(port)} in ${startupMs} ms (pid ${proc.pid})`);
     return { name: NAME, address: addressOf(port), pid: proc.pid, startupMs } satisfies StartedService;
   },
 

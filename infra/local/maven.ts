@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LocalServiceError } from '../../contracts/errors.js';
+import { runToCompletion } from './process.js';
 
 export interface MavenFetch {
   /** Service name, for messages and the cache sub-folder. */
@@ -45,20 +44,5 @@ export async function fetchClasspath(spec: MavenFetch): Promise<string> {
 }
 
 export function runMaven(name: string, args: string[], cwd?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('mvn', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (chunk: Buffer) => {
-      tail = (tail + chunk.toString()).slice(-4_000);
-    };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (err) =>
-      reject(new LocalServiceError(name, `could not run mvn (is Maven installed?): ${err.message}`)),
-    );
-    child.once('exit', (code) => {
-      if (code === 0) resolve();
-      else reject(new LocalServiceError(name, `mvn exited with ${code}:\n${tail}`));
-    });
-  });
+  return runToCompletion(name, 'mvn', args, { cwd, missingHint: 'is Maven installed?' });
 }

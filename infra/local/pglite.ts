@@ -77,7 +77,6 @@ export const pgliteService: LocalService = {
       intervalMs: 200,
     });
     const startupMs = Date.now() - began;
-    ctx.log(`pglite: ready in ${startupMs} ms`);
     return { name: 'pglite', address: pgliteService.address(port), pid: proc.pid, startupMs };
   },
 

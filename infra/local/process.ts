@@ -103,6 +103,36 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Runs a short-lived tool (Maven, Kafka's storage formatter) to completion; on failure the error
+ * carries the tail of its output, which is where the reason is.
+ */
+export function runToCompletion(
+  service: string,
+  command: string,
+  args: string[],
+  options: { cwd?: string; missingHint: string },
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-4_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', (err) =>
+      reject(
+        new LocalServiceError(service, `could not run ${command} (${options.missingHint}): ${err.message}`),
+      ),
+    );
+    child.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new LocalServiceError(service, `${command} exited with ${code}:\n${tail}`));
+    });
+  });
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once a TCP connect to host:port succeeds. */

@@ -2,10 +2,14 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LocalServiceError } from '../../contracts/errors.js';
 import { runMaven } from './maven.js';
-import { findRunning, logFileOf, spawnDetached, waitUntil } from './process.js';
-import type { LocalService, LocalServiceContext, StartedService } from './service.js';
+import { logFileOf, spawnDetached, waitUntil } from './process.js';
+import {
+  attachIfRunning,
+  type LocalService,
+  type LocalServiceContext,
+  type StartedService,
+} from './service.js';
 
 /**
  * Apicurio Registry 2.4.2 (in-memory H2 storage) speaking the Confluent Schema Registry API.
@@ -30,18 +34,8 @@ export const registryService: LocalService = {
   install,
 
   async start(ctx, port) {
-    const running = await findRunning(ctx.stateDir, NAME);
-    if (running) {
-      // Its data lives only in memory, so reusing a live instance is harmless if it is the one
-      // the caller asked for; one on another port would be a second, unrelated registry.
-      if (await isReady(port)) {
-        return { name: NAME, address: addressOf(port), pid: running.pid, startupMs: 0 };
-      }
-      throw new LocalServiceError(
-        NAME,
-        `already running as pid ${running.pid} but not answering on port ${port}; stop it first`,
-      );
-    }
+    const attached = await attachIfRunning(ctx, { name: NAME, ready: isReady, address: addressOf }, port);
+    if (attached) return attached;
 
     await install(ctx);
     const started = Date.now();
@@ -79,7 +73,6 @@ export const registryService: LocalService = {
       intervalMs: 250,
     });
     const startupMs = Date.now() - started;
-    ctx.log(`${NAME}: ready on ${addressOf(port)} in ${startupMs} ms (pid ${proc.pid})`);
     return { name: NAME, address: addressOf(port), pid: proc.pid, startupMs } satisfies StartedService;
   },
 

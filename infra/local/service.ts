@@ -1,3 +1,6 @@
+import { LocalServiceError } from '../../contracts/errors.js';
+import { findRunning } from './process.js';
+
 /**
  * A real service this project can run on the developer's machine without Docker: fetched once into
  * a cache, started detached on a chosen port, probed until ready, stopped by the pid it recorded.
@@ -30,4 +33,25 @@ export interface LocalService {
   address(port: number): string;
   /** True when an instance on `port` answers like the real service (not merely an open port). */
   ready(port: number): Promise<boolean>;
+}
+
+/**
+ * A service this stack already started is reused when it answers on the requested port (so
+ * `services up` twice is harmless); one that runs but does not answer there is an error, since
+ * starting a second copy would fight it over its data folder.
+ */
+export async function attachIfRunning(
+  ctx: LocalServiceContext,
+  service: Pick<LocalService, 'name' | 'ready' | 'address'>,
+  port: number,
+): Promise<StartedService | undefined> {
+  const running = await findRunning(ctx.stateDir, service.name);
+  if (!running) return undefined;
+  if (await service.ready(port)) {
+    return { name: service.name, address: service.address(port), pid: running.pid, startupMs: 0 };
+  }
+  throw new LocalServiceError(
+    service.name,
+    `already running as pid ${running.pid} but not answering on port ${port}; stop it first`,
+  );
 }

@@ -20,10 +20,21 @@ import type {
 } from './event-log.js';
 import { createPartitioner } from './partitioner.js';
 
+export type KafkaLogLevel = 'error' | 'warn' | 'info' | 'debug';
+
 export interface KafkaEventLogOptions {
   brokers: string[];
   clientId: string;
+  /** Where kafkajs's own log lines go (the app's logger); kafkajs prints JSON to stdout otherwise. */
+  log?: (level: KafkaLogLevel, message: string, fields: Record<string, unknown>) => void;
 }
+
+const KAFKAJS_LEVELS: Record<number, KafkaLogLevel> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
 
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -69,6 +80,16 @@ export class KafkaEventLog implements EventLog {
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: logLevel.WARN,
+      ...(options.log
+        ? {
+            logCreator:
+              () =>
+              ({ namespace, level, log }: { namespace: string; level: number; log: { message: string } }) => {
+                const { message, ...fields } = log;
+                options.log?.(KAFKAJS_LEVELS[level] ?? 'info', message, { namespace, ...fields });
+              },
+          }
+        : {}),
       retry: { retries: 8, initialRetryTime: 200 },
     });
     this.#admin = this.#kafka.admin();
