@@ -42,12 +42,15 @@ export function rawSchema(endpoint: EndpointSpec): AvroRecordSchema {
     doc: `Raw Tushare ${endpoint.apiName} row: ${endpoint.title}.`,
     fields: [
       { name: 'envelope', type: RAW_ENVELOPE },
-      ...endpoint.fields.map((field) => ({
-        name: field.name,
-        type: ['null', AVRO_OF[field.type]] as AvroType,
-        default: null,
-        ...(field.doc ? { doc: field.doc } : {}),
-      })),
+      ...endpoint.fields.map((field) => {
+        const doc = [field.doc, field.tushareName && `Tushare column '${field.tushareName}'`].filter(Boolean);
+        return {
+          name: field.name,
+          type: ['null', AVRO_OF[field.type]] as AvroType,
+          default: null,
+          ...(doc.length > 0 ? { doc: doc.join('; ') } : {}),
+        };
+      }),
     ],
   };
 }

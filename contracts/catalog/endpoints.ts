@@ -10,8 +10,8 @@ import type { EndpointSpec, FieldSpec, ParamSpec, TushareType } from './types.js
  *   key or a normalizer needs (marked "non-default"). Producers must therefore pass the catalog's
  *   column list in the request's `fields` argument instead of relying on the default set.
  * - Field names are Avro-safe (`^[a-z][a-z0-9_]*$`). Where Tushare's own column name is not (only
- *   `shibor`: `1w`, `2w`, …), the catalog uses a safe name and `TUSHARE_COLUMN_NAMES` maps it back
- *   to the wire name.
+ *   `shibor`: `1w`, `2w`, …), the catalog uses a safe name and the field's `tushareName` holds the
+ *   wire name.
  * - `date` = `YYYYMMDD` string, `datetime` = `YYYY-MM-DD HH:MM:SS` string, `str` also covers
  *   `YYYYMM` months and `YYYYQn` quarters.
  * - Tushare `int` columns can exceed 2^31 (share volumes, yuan amounts); map them to 64-bit types.
@@ -620,13 +620,13 @@ export const ENDPOINTS = [
     fields: [
       date('date'),
       flt('on', 'overnight, percent'),
-      flt('w1', "percent; Tushare column '1w'"),
-      flt('w2', "percent; Tushare column '2w'"),
-      flt('m1', "percent; Tushare column '1m'"),
-      flt('m3', "percent; Tushare column '3m'"),
-      flt('m6', "percent; Tushare column '6m'"),
-      flt('m9', "percent; Tushare column '9m'"),
-      flt('y1', "percent; Tushare column '1y'"),
+      { ...flt('w1', 'percent'), tushareName: '1w' },
+      { ...flt('w2', 'percent'), tushareName: '2w' },
+      { ...flt('m1', 'percent'), tushareName: '1m' },
+      { ...flt('m3', 'percent'), tushareName: '3m' },
+      { ...flt('m6', 'percent'), tushareName: '6m' },
+      { ...flt('m9', 'percent'), tushareName: '9m' },
+      { ...flt('y1', 'percent'), tushareName: '1y' },
     ],
     rowLimit: 2000,
     naturalKey: ['date'],
@@ -1096,12 +1096,3 @@ export const ENDPOINTS = [
 ] as const satisfies readonly EndpointSpec[];
 
 export type ApiName = (typeof ENDPOINTS)[number]['apiName'];
-
-/**
- * Catalog field name → Tushare wire column name, for the few columns whose Tushare name is not a
- * valid Avro name. Producers request and read the wire name; every other column is served under
- * its catalog name.
- */
-export const TUSHARE_COLUMN_NAMES: Readonly<Partial<Record<ApiName, Readonly<Record<string, string>>>>> = {
-  shibor: { w1: '1w', w2: '2w', m1: '1m', m3: '3m', m6: '6m', m9: '9m', y1: '1y' },
-};

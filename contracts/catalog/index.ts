@@ -1,9 +1,9 @@
 import { UnknownEndpointError } from '../errors.js';
 import type { FlagName } from '../flags.js';
-import { type ApiName, ENDPOINTS, TUSHARE_COLUMN_NAMES } from './endpoints.js';
+import { type ApiName, ENDPOINTS } from './endpoints.js';
 import type { Batch, EndpointSpec } from './types.js';
 
-export { type ApiName, ENDPOINTS, TUSHARE_COLUMN_NAMES } from './endpoints.js';
+export { type ApiName, ENDPOINTS } from './endpoints.js';
 export type * from './types.js';
 
 const BY_NAME: ReadonlyMap<string, EndpointSpec> = new Map(ENDPOINTS.map((spec) => [spec.apiName, spec]));
@@ -38,16 +38,11 @@ export function rawTopic(apiName: string): string {
 
 /** The column name Tushare serves for a catalog field (they differ only where Tushare's is not Avro-safe). */
 export function tushareColumn(apiName: string, fieldName: string): string {
-  const spec = endpoint(apiName);
-  const renames: Readonly<Record<string, string>> | undefined = isApiName(spec.apiName)
-    ? TUSHARE_COLUMN_NAMES[spec.apiName]
-    : undefined;
-  return renames?.[fieldName] ?? fieldName;
+  const field = endpoint(apiName).fields.find((f) => f.name === fieldName);
+  return field?.tushareName ?? fieldName;
 }
 
 /** The catalog field for a column as Tushare serves it; undefined for a column the catalog lacks. */
 export function catalogField(apiName: string, column: string): string | undefined {
-  const spec = endpoint(apiName);
-  const name = spec.fields.find((f) => tushareColumn(apiName, f.name) === column)?.name;
-  return name;
+  return endpoint(apiName).fields.find((f) => (f.tushareName ?? f.name) === column)?.name;
 }

@@ -8,8 +8,11 @@ import type { FlagName } from '../flags.js';
 export type TushareType = 'str' | 'float' | 'int' | 'date' | 'datetime';
 
 export interface FieldSpec {
+  /** Avro-safe name used everywhere in this project. */
   name: string;
   type: TushareType;
+  /** The column as Tushare serves it, where that is not a valid Avro name (shibor's `1w`, …). */
+  tushareName?: string;
   /** Our own one-line English note: units and quirks a normalizer must know. */
   doc?: string;
 }

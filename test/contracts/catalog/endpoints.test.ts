@@ -6,7 +6,6 @@ import {
   endpointsForBatch,
   endpointsForSwitch,
   rawTopic,
-  TUSHARE_COLUMN_NAMES,
   tushareColumn,
 } from '../../../contracts/catalog/index.js';
 import type { EndpointSpec } from '../../../contracts/catalog/types.js';
@@ -185,13 +184,12 @@ describe('endpoint catalog invariants', () => {
   });
 
   it('maps every renamed column to a declared field and back', () => {
-    for (const [apiName, renames] of Object.entries(TUSHARE_COLUMN_NAMES)) {
-      const fields = new Set(endpoint(apiName).fields.map((f) => f.name));
-      for (const [field, column] of Object.entries(renames ?? {})) {
-        expect(fields.has(field), `${apiName}.${field}`).toBe(true);
-        expect(column).not.toMatch(AVRO_NAME);
-        expect(tushareColumn(apiName, field)).toBe(column);
-        expect(catalogField(apiName, column)).toBe(field);
+    for (const spec of ENDPOINTS) {
+      for (const field of spec.fields) {
+        if (field.tushareName === undefined) continue;
+        expect(field.tushareName, `${spec.apiName}.${field.name}`).not.toMatch(AVRO_NAME);
+        expect(tushareColumn(spec.apiName, field.name)).toBe(field.tushareName);
+        expect(catalogField(spec.apiName, field.tushareName)).toBe(field.name);
       }
     }
     expect(tushareColumn('shibor', 'w1')).toBe('1w');
