@@ -6,6 +6,7 @@ import {
   Kafka,
   type KafkaMessage,
   logLevel,
+  Partitioners,
   type Producer,
 } from 'kafkajs';
 import { EventLogError } from '../../contracts/errors.js';
@@ -73,7 +74,8 @@ export class KafkaEventLog implements EventLog {
   readonly #partitionFor = createPartitioner();
   readonly #partitions = new Map<string, number>();
   readonly #consumers = new Set<Consumer>();
-  #connected: Promise<void> | undefined;
+  #adminReady: Promise<void> | undefined;
+  #producerReady: Promise<void> | undefined;
 
   constructor(options: KafkaEventLogOptions) {
     this.#kafka = new Kafka({
@@ -99,13 +101,29 @@ export class KafkaEventLog implements EventLog {
     this.#producer = this.#kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
+      // Every message names its partition (see append), so this only states the Java-compatible
+      // choice explicitly and silences kafkajs's notice about its changed default.
+      createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
     });
   }
 
+  /** Admin first; the producer only when something is appended (a health check never needs it). */
   #connect(): Promise<void> {
-    this.#connected ??= Promise.all([this.#admin.connect(), this.#producer.connect()]).then(() => {});
-    return this.#connected;
+    // A failed connect is forgotten, so the next call tries again instead of failing forever.
+    this.#adminReady ??= this.#admin.connect().catch((err: unknown) => {
+      this.#adminReady = undefined;
+      throw err;
+    });
+    return this.#adminReady;
+  }
+
+  #connectProducer(): Promise<void> {
+    this.#producerReady ??= this.#producer.connect().catch((err: unknown) => {
+      this.#producerReady = undefined;
+      throw err;
+    });
+    return this.#producerReady;
   }
 
   async listTopics(): Promise<string[]> {
@@ -130,7 +148,7 @@ export class KafkaEventLog implements EventLog {
 
   async append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
     if (records.length === 0) return [];
-    await this.#connect();
+    await Promise.all([this.#connect(), this.#connectProducer()]);
     const partitions = await this.#partitionCount(topic);
     const placed = records.map((record) => ({
       partition: this.#partitionFor(topic, partitions, record.key),
@@ -296,10 +314,12 @@ export class KafkaEventLog implements EventLog {
   async close(): Promise<void> {
     await Promise.all([...this.#consumers].map((c) => c.disconnect()));
     this.#consumers.clear();
-    if (this.#connected) {
-      await Promise.allSettled([this.#producer.disconnect(), this.#admin.disconnect()]);
-      this.#connected = undefined;
-    }
+    await Promise.allSettled([
+      this.#producerReady && this.#producer.disconnect(),
+      this.#adminReady && this.#admin.disconnect(),
+    ]);
+    this.#producerReady = undefined;
+    this.#adminReady = undefined;
   }
 
   async #partitionCount(topic: string): Promise<number> {
