@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { topicDefinitions } from '../../contracts/topics.js';
+import { CONTROL_TOPIC } from '../../contracts/events/control.js';
+import { RAW_PARTITIONS, topicDefinitions } from '../../contracts/topics.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
 const run = promisify(execFile);
@@ -20,6 +22,27 @@ async function xasset(args: string[], env: Record<string, string>) {
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+/** The control topic is the system of record: one partition (total order), kept forever. */
+async function expectControlTopicShape(): Promise<void> {
+  const admin = new Kafka({ brokers: services().kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [CONTROL_TOPIC] });
+    expect(topics[0]?.partitions).toHaveLength(1);
+    const raw = await admin.fetchTopicMetadata({ topics: ['tushare.raw.daily'] });
+    expect(raw.topics[0]?.partitions).toHaveLength(RAW_PARTITIONS);
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: CONTROL_TOPIC }],
+    });
+    const configs = new Map(resources[0]?.configEntries.map((e) => [e.configName, e.configValue]));
+    expect(configs.get('retention.ms')).toBe('-1');
+    expect(configs.get('retention.bytes')).toBe('-1');
+  } finally {
+    await admin.disconnect();
   }
 }
 
@@ -66,6 +89,7 @@ describe('xasset CLI in kafka mode, against the real services', () => {
     const parsed = JSON.parse(health.stdout);
     expect(parsed).toMatchObject({ status: 'ok', log: { kind: 'kafka', topicsMissing: [] } });
     expect(parsed.registry.subjects).toBeGreaterThanOrEqual(topicDefinitions().length);
+    await expectControlTopicShape();
     for (const output of [before, migrated, health]) {
       expect(output.stdout + output.stderr).not.toContain(TOKEN);
     }
