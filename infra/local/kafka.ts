@@ -4,13 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { fetchClasspath } from './maven.js';
-import { logFileOf, runToCompletion, spawnDetached, waitUntil } from './process.js';
-import {
-  attachIfRunning,
-  type LocalService,
-  type LocalServiceContext,
-  type StartedService,
-} from './service.js';
+import { runToCompletion } from './process.js';
+import { attachIfRunning, type LocalService, type LocalServiceContext, launch } from './service.js';
 
 const NAME = 'kafka';
 const HOST = '127.0.0.1';
@@ -106,7 +101,7 @@ export const kafkaService: LocalService = {
   install,
 
   async start(ctx, port) {
-    const attached = await attachIfRunning(ctx, { name: NAME, ready: isReady, address: addressOf }, port);
+    const attached = await attachIfRunning(ctx, kafkaService, port);
     if (attached) return attached;
 
     await install(ctx);
@@ -146,32 +141,28 @@ export const kafkaService: LocalService = {
       { missingHint: 'is a JDK 17+ installed?' },
     );
 
-    const proc = await spawnDetached({
-      name: NAME,
-      command: 'java',
-      args: [
-        '-Xms256m',
-        '-Xmx768m',
-        '-XX:+UseG1GC',
-        '-XX:MaxGCPauseMillis=20',
-        '-XX:+ExitOnOutOfMemoryError',
-        '-Djava.awt.headless=true',
-        ...logging,
-        '-cp',
-        classpath(ctx),
-        'kafka.Kafka',
-        serverFile,
-      ],
-      stateDir: ctx.stateDir,
-    });
-    await waitUntil(NAME, () => isReady(port), {
-      timeoutMs: START_TIMEOUT_MS,
-      pid: proc.pid,
-      logFile: logFileOf(ctx.stateDir, NAME),
-      intervalMs: 250,
-    });
-    const startupMs = Date.now() - started;
-    return { name: NAME, address: addressOf(port), pid: proc.pid, startupMs } satisfies StartedService;
+    return launch(
+      ctx,
+      kafkaService,
+      port,
+      {
+        command: 'java',
+        args: [
+          '-Xms256m',
+          '-Xmx768m',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-XX:+ExitOnOutOfMemoryError',
+          '-Djava.awt.headless=true',
+          ...logging,
+          '-cp',
+          classpath(ctx),
+          'kafka.Kafka',
+          serverFile,
+        ],
+      },
+      { timeoutMs: START_TIMEOUT_MS, since: started },
+    );
   },
 
   address: addressOf,

@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { LocalServiceError } from '../../contracts/errors.js';
-import { findRunning, spawnDetached, waitUntil } from './process.js';
-import type { LocalService, LocalServiceContext, StartedService } from './service.js';
+import { findRunning } from './process.js';
+import { type LocalService, type LocalServiceContext, launch, type StartedService } from './service.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const serverScript = join(here, 'pglite-server.ts');
@@ -60,24 +60,19 @@ export const pgliteService: LocalService = {
     if (running) {
       throw new LocalServiceError('pglite', `already running as pid ${running.pid}; stop it first`);
     }
-    const began = Date.now();
     const dataDir = pgliteDataDir(ctx.stateDir);
     ctx.log(`pglite: starting on ${HOST}:${port} with data in ${dataDir}`);
-    const proc = await spawnDetached({
-      name: 'pglite',
-      command: process.execPath,
-      args: ['--import', 'tsx', serverScript, '--data', dataDir, '--port', String(port), '--host', HOST],
-      stateDir: ctx.stateDir,
-      cwd: projectRoot,
-    });
-    await waitUntil('pglite', () => pgliteService.ready(port), {
-      timeoutMs: START_TIMEOUT_MS,
-      pid: proc.pid,
-      logFile: proc.logFile,
-      intervalMs: 200,
-    });
-    const startupMs = Date.now() - began;
-    return { name: 'pglite', address: pgliteService.address(port), pid: proc.pid, startupMs };
+    return launch(
+      ctx,
+      pgliteService,
+      port,
+      {
+        command: process.execPath,
+        args: ['--import', 'tsx', serverScript, '--data', dataDir, '--port', String(port), '--host', HOST],
+        cwd: projectRoot,
+      },
+      { timeoutMs: START_TIMEOUT_MS },
+    );
   },
 
   address(port: number): string {

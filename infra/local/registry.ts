@@ -1,15 +1,8 @@
-import { createHash } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runMaven } from './maven.js';
-import { logFileOf, spawnDetached, waitUntil } from './process.js';
-import {
-  attachIfRunning,
-  type LocalService,
-  type LocalServiceContext,
-  type StartedService,
-} from './service.js';
+import { onceForPom, runMaven } from './maven.js';
+import { attachIfRunning, type LocalService, type LocalServiceContext, launch } from './service.js';
 
 /**
  * Apicurio Registry 2.4.2 (in-memory H2 storage) speaking the Confluent Schema Registry API.
@@ -34,46 +27,41 @@ export const registryService: LocalService = {
   install,
 
   async start(ctx, port) {
-    const attached = await attachIfRunning(ctx, { name: NAME, ready: isReady, address: addressOf }, port);
+    const attached = await attachIfRunning(ctx, registryService, port);
     if (attached) return attached;
 
     await install(ctx);
-    const started = Date.now();
-    const proc = await spawnDetached({
-      name: NAME,
-      command: 'java',
-      args: [
-        '-Xms64m',
-        '-Xmx512m',
-        '-XX:+ExitOnOutOfMemoryError',
-        '-Djava.awt.headless=true',
-        // Quarkus binds 0.0.0.0 in prod; a test registry has no business on other interfaces.
-        `-Dquarkus.http.host=${HOST}`,
-        `-Dquarkus.http.port=${port}`,
-        // Already the defaults, pinned so a stray setting cannot turn on Keycloak/OIDC auth or
-        // error reporting to Sentry.
-        '-Dregistry.auth.enabled=false',
-        '-Dquarkus.oidc.tenant-enabled=false',
-        '-Dregistry.enable.sentry=false',
-        // Sentry's client still initialises on the first request and, finding no DSN, warns that it
-        // will do nothing; that is the intended state, so the warning is only noise.
-        '-Dquarkus.log.category."io.sentry".level=ERROR',
-        '-jar',
-        runJar(ctx),
-      ],
-      stateDir: ctx.stateDir,
-      // Quarkus reads ./config/application.properties; the state dir cannot hold a stray one.
-      cwd: ctx.stateDir,
-      env: isolatedEnv(),
-    });
-    await waitUntil(NAME, () => isReady(port), {
-      timeoutMs: START_TIMEOUT_MS,
-      pid: proc.pid,
-      logFile: logFileOf(ctx.stateDir, NAME),
-      intervalMs: 250,
-    });
-    const startupMs = Date.now() - started;
-    return { name: NAME, address: addressOf(port), pid: proc.pid, startupMs } satisfies StartedService;
+    return launch(
+      ctx,
+      registryService,
+      port,
+      {
+        command: 'java',
+        args: [
+          '-Xms64m',
+          '-Xmx512m',
+          '-XX:+ExitOnOutOfMemoryError',
+          '-Djava.awt.headless=true',
+          // Quarkus binds 0.0.0.0 in prod; a test registry has no business on other interfaces.
+          `-Dquarkus.http.host=${HOST}`,
+          `-Dquarkus.http.port=${port}`,
+          // Already the defaults, pinned so a stray setting cannot turn on Keycloak/OIDC auth or
+          // error reporting to Sentry.
+          '-Dregistry.auth.enabled=false',
+          '-Dquarkus.oidc.tenant-enabled=false',
+          '-Dregistry.enable.sentry=false',
+          // Sentry's client still initialises on the first request and, finding no DSN, warns that it
+          // will do nothing; that is the intended state, so the warning is only noise.
+          '-Dquarkus.log.category."io.sentry".level=ERROR',
+          '-jar',
+          runJar(ctx),
+        ],
+        // Quarkus reads ./config/application.properties; the state dir cannot hold a stray one.
+        cwd: ctx.stateDir,
+        env: isolatedEnv(),
+      },
+      { timeoutMs: START_TIMEOUT_MS },
+    );
   },
 
   address: addressOf,
@@ -85,25 +73,21 @@ export const registryService: LocalService = {
  * pinning another version repackages and an unchanged pom costs nothing.
  */
 async function install(ctx: LocalServiceContext): Promise<void> {
-  const dir = serviceDir(ctx);
-  const marker = join(dir, '.packaged');
-  const hash = createHash('sha256')
-    .update(await readFile(POM, 'utf8'))
-    .digest('hex');
-  const seen = await readFile(marker, 'utf8').catch(() => '');
-  if (seen === hash && (await exists(runJar(ctx)))) return;
-
-  const buildDir = join(dir, 'build');
-  await rm(marker, { force: true });
-  await rm(buildDir, { recursive: true, force: true });
-  await rm(appDir(ctx), { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  ctx.log(`${NAME}: packaging Apicurio Registry from Maven Central (first run only, about a minute)`);
-  // The build dir is passed in so Maven writes into the cache rather than next to the pom.
-  await runMaven(NAME, ['-B', '-q', '-f', POM, 'package', `-Dregistry.buildDir=${buildDir}`]);
-  await rename(join(buildDir, 'quarkus-app'), appDir(ctx));
-  await rm(buildDir, { recursive: true, force: true });
-  await writeFile(marker, hash);
+  const buildDir = join(serviceDir(ctx), 'build');
+  await onceForPom(
+    POM,
+    serviceDir(ctx),
+    async () => {
+      await rm(buildDir, { recursive: true, force: true });
+      await rm(appDir(ctx), { recursive: true, force: true });
+      ctx.log(`${NAME}: packaging Apicurio Registry from Maven Central (first run only, about a minute)`);
+      // The build dir is passed in so Maven writes into the cache rather than next to the pom.
+      await runMaven(NAME, ['-B', '-q', '-f', POM, 'package', `-Dregistry.buildDir=${buildDir}`]);
+      await rename(join(buildDir, 'quarkus-app'), appDir(ctx));
+      await rm(buildDir, { recursive: true, force: true });
+    },
+    () => exists(runJar(ctx)),
+  );
 }
 
 function addressOf(port: number): string {

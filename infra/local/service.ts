@@ -1,5 +1,5 @@
 import { LocalServiceError } from '../../contracts/errors.js';
-import { findRunning } from './process.js';
+import { findRunning, type SpawnSpec, spawnDetached, waitUntil } from './process.js';
 
 /**
  * A real service this project can run on the developer's machine without Docker: fetched once into
@@ -54,4 +54,27 @@ export async function attachIfRunning(
     service.name,
     `already running as pid ${running.pid} but not answering on port ${port}; stop it first`,
   );
+}
+
+/**
+ * Spawns the service's process detached and waits until it answers like the real thing. The
+ * start-up time counts from `since` (default: now), so preparation such as formatting Kafka's
+ * storage is included in what `services up` reports.
+ */
+export async function launch(
+  ctx: LocalServiceContext,
+  service: Pick<LocalService, 'name' | 'ready' | 'address'>,
+  port: number,
+  spawn: Omit<SpawnSpec, 'name' | 'stateDir'>,
+  options: { timeoutMs: number; since?: number },
+): Promise<StartedService> {
+  const since = options.since ?? Date.now();
+  const proc = await spawnDetached({ ...spawn, name: service.name, stateDir: ctx.stateDir });
+  await waitUntil(service.name, () => service.ready(port), {
+    timeoutMs: options.timeoutMs,
+    pid: proc.pid,
+    logFile: proc.logFile,
+    intervalMs: 250,
+  });
+  return { name: service.name, address: service.address(port), pid: proc.pid, startupMs: Date.now() - since };
 }
