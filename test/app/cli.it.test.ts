@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,8 @@ import { RAW_PARTITIONS, topicDefinitions } from '../../contracts/topics.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
 const run = promisify(execFile);
-const TOKEN = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f6';
+// Shaped like a real token (56 hex chars), made per run so no token-like value is committed.
+const TOKEN = randomBytes(28).toString('hex');
 
 async function xasset(args: string[], env: Record<string, string>) {
   try {

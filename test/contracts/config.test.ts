@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig, Secret } from '../../contracts/config.js';
 import { ConfigError } from '../../contracts/errors.js';
 
-const TOKEN = 'f0e1d2c3b4a5968778695a4b3c2d1e0f11223344556677889900aabb';
+// Shaped like a real token (56 hex chars), made per run so no token-like value is committed.
+const TOKEN = randomBytes(28).toString('hex');
 
 function configError(env: Record<string, string>): ConfigError {
   try {
