@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { topicDefinitions } from '../contracts/topics.js';
-import { listHypertables, loadMigrations } from '../infra/migrations/migrate.js';
+import { listHypertables, loadMigrations, storageModeOf } from '../infra/migrations/migrate.js';
 import type { Runtime } from './runtime.js';
 
 const Check = z.object({ ok: z.boolean(), error: z.string().optional() });
@@ -77,7 +77,7 @@ async function checkStore(runtime: Runtime): Promise<HealthReport['store']> {
       return {
         ...base,
         ok: true,
-        storageMode: hypertables.length > 0 ? 'timescaledb' : 'postgresql',
+        storageMode: storageModeOf(hypertables),
         hypertables,
         migrationsApplied: applied.length,
         migrationsPending: all.map((m) => m.name).filter((name) => !applied.includes(name)),

@@ -122,7 +122,11 @@ async function enableTimescale(client: PoolClient, log?: (line: string) => void)
 }
 
 export async function storageMode(client: Pick<PoolClient, 'query'>): Promise<StorageMode> {
-  const hypertables = await listHypertables(client);
+  return storageModeOf(await listHypertables(client));
+}
+
+/** Hypertables present means TimescaleDB is doing the storage; none means plain PostgreSQL. */
+export function storageModeOf(hypertables: readonly string[]): StorageMode {
   return hypertables.length > 0 ? 'timescaledb' : 'postgresql';
 }
 

@@ -6,20 +6,31 @@ import { uniqueName } from '../../harness/services.js';
  * The behaviour every EventLog adapter must share, run against each real backend. Producers,
  * processors and projections are written against these guarantees and nothing else.
  */
-export function eventLogContract(
-  name: string,
-  open: () => Promise<{ log: EventLog; reopen(): Promise<EventLog>; close(): Promise<void> }>,
-) {
+export interface ContractBackend {
+  /** A new client of the same log, as a restarted process would open. */
+  open(): EventLog;
+  /** Drops whatever the backend set up (after every client is closed). */
+  cleanup?(): Promise<void>;
+}
+
+export function eventLogContract(name: string, backend: () => Promise<ContractBackend>) {
   describe(`EventLog contract: ${name}`, () => {
+    const clients: EventLog[] = [];
+    let opened: ContractBackend;
     let log: EventLog;
-    let reopen: () => Promise<EventLog>;
-    let close: () => Promise<void>;
+    const reopen = async () => {
+      const client = opened.open();
+      clients.push(client);
+      return client;
+    };
 
     beforeAll(async () => {
-      ({ log, reopen, close } = await open());
+      opened = await backend();
+      log = await reopen();
     });
     afterAll(async () => {
-      await close();
+      await Promise.all(clients.map((c) => c.close()));
+      await opened?.cleanup?.();
     });
 
     const records = (n: number, prefix = 'k'): OutgoingRecord[] =>
