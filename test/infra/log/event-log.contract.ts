@@ -105,32 +105,12 @@ export function eventLogContract(name: string, backend: () => Promise<ContractBa
       const group = uniqueName('group');
       await log.append(topic, records(10));
 
-      const firstRun: LogRecord[] = [];
-      const first = await log.subscribe({
-        group,
-        topics: [topic],
-        fromBeginning: true,
-        onBatch: async (batch) => {
-          firstRun.push(...batch);
-        },
-      });
-      await waitFor(() => firstRun.length >= 10);
-      await first.stop();
+      const firstRun = await consume(log, { group, topic, fromBeginning: true, until: 10 });
       await waitFor(async () => (await log.committedOffsets(group, topic)).get(0) === 10);
 
       await log.append(topic, records(5, 'late'));
       const restarted = await reopen();
-      const secondRun: LogRecord[] = [];
-      const second = await restarted.subscribe({
-        group,
-        topics: [topic],
-        fromBeginning: true,
-        onBatch: async (batch) => {
-          secondRun.push(...batch);
-        },
-      });
-      await waitFor(() => secondRun.length >= 5);
-      await second.stop();
+      const secondRun = await consume(restarted, { group, topic, fromBeginning: true, until: 5 });
       expect(firstRun.map((r) => r.offset)).toEqual([...Array(10).keys()]);
       expect(secondRun.map((r) => r.offset)).toEqual([10, 11, 12, 13, 14]);
       expect(secondRun.map((r) => r.key)).toEqual(['late0', 'late1', 'late2', 'late3', 'late4']);
@@ -158,35 +138,21 @@ export function eventLogContract(name: string, backend: () => Promise<ContractBa
       expect((failure as Error).message).toBe('poisoned handler');
       expect((await log.committedOffsets(group, topic)).get(0)).toBeUndefined();
 
-      const again: LogRecord[] = [];
-      const retry = await log.subscribe({
-        group,
-        topics: [topic],
-        fromBeginning: true,
-        onBatch: async (batch) => {
-          again.push(...batch);
-        },
-      });
-      await waitFor(() => again.length >= 3);
-      await retry.stop();
+      const again = await consume(log, { group, topic, fromBeginning: true, until: 3 });
       expect(again.map((r) => r.offset)).toEqual([0, 1, 2]);
     });
 
     it('starts a new group at the end when asked not to read from the beginning', async () => {
       const topic = await newTopic(1);
       await log.append(topic, records(4));
-      const seen: LogRecord[] = [];
-      const sub = await log.subscribe({
+      const seen = await consume(log, {
         group: uniqueName('group'),
-        topics: [topic],
+        topic,
         fromBeginning: false,
-        onBatch: async (batch) => {
-          seen.push(...batch);
-        },
+        until: 1,
+        // Appended only once the group is subscribed: "from the end" means the end at that moment.
+        whileSubscribed: () => log.append(topic, [{ key: 'new', value: Buffer.from('after') }]),
       });
-      await log.append(topic, [{ key: 'new', value: Buffer.from('after') }]);
-      await waitFor(() => seen.length >= 1);
-      await sub.stop();
       expect(seen.map((r) => r.offset)).toEqual([4]);
     });
 
@@ -196,6 +162,35 @@ export function eventLogContract(name: string, backend: () => Promise<ContractBa
       });
     });
   });
+}
+
+/** Subscribes as `group`, collects records until `until` have arrived, then stops the member. */
+async function consume(
+  log: EventLog,
+  options: {
+    group: string;
+    topic: string;
+    fromBeginning: boolean;
+    until: number;
+    whileSubscribed?: () => Promise<unknown>;
+  },
+): Promise<LogRecord[]> {
+  const seen: LogRecord[] = [];
+  const subscription = await log.subscribe({
+    group: options.group,
+    topics: [options.topic],
+    fromBeginning: options.fromBeginning,
+    onBatch: async (batch) => {
+      seen.push(...batch);
+    },
+  });
+  try {
+    await options.whileSubscribed?.();
+    await waitFor(() => seen.length >= options.until);
+  } finally {
+    await subscription.stop();
+  }
+  return seen;
 }
 
 export async function waitFor(
