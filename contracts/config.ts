@@ -37,6 +37,22 @@ const csv = z
   )
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1));
 const url = z.url();
+const positiveInt = z.coerce.number().int().positive();
+const ratio = z.coerce.number().min(0).max(1);
+/** `daily=500,fut_daily=120`: per-endpoint calls per minute, overriding the default. */
+const perEndpointRates = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[a-z0-9_]+=\d+$/, 'expected api_name=callsPerMinute')))
+  .transform((pairs) =>
+    Object.fromEntries(pairs.map((p) => p.split('=') as [string, string]).map(([k, v]) => [k, Number(v)])),
+  )
+  .pipe(z.record(z.string(), z.number().int().positive()));
 
 /** The one configuration object: read from the environment once at start, validated, passed down. */
 export const ConfigSchema = z.object({
@@ -63,6 +79,41 @@ export const ConfigSchema = z.object({
       .transform((t) => new Secret(t))
       .optional(),
     apiUrl: url.default('http://api.tushare.pro'),
+    /** Tushare's limits depend on the account's points; 200 a minute suits a 2000-point account. */
+    callsPerMinute: positiveInt.default(200),
+    rateLimits: perEndpointRates.default({}),
+    /** Attempts per call on transient failures (network, timeout, 5xx, rate-limit answers). */
+    maxAttempts: positiveInt.max(20).default(6),
+    timeoutMs: positiveInt.default(30_000),
+    /** Pages one query may return at most; more means a broken server, not a big answer. */
+    pageCap: positiveInt.default(1_000),
+  }),
+  sandbox: z.object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(7800),
+    seed: z.coerce.number().int().nonnegative().default(20_240_101),
+    size: z.enum(['tiny', 'small', 'default']).default('default'),
+    /** A folder of recorded Tushare output to serve instead of the synthetic market. */
+    recordedDir: z.string().min(1).optional(),
+    /** A JSON file of faults to inject per endpoint (see the README). */
+    faultsFile: z.string().min(1).optional(),
+  }),
+  pipeline: z.object({
+    heartbeatMs: positiveInt.default(5_000),
+    /** A run whose last heartbeat is older than this is closed as abandoned. */
+    heartbeatTimeoutMs: positiveInt.default(120_000),
+    /** Raw records per processor batch (one transaction). */
+    processBatchSize: positiveInt.max(100_000).default(5_000),
+  }),
+  gates: z.object({
+    requiredDays: positiveInt.max(60).default(3),
+    minCoverage: ratio.default(0.98),
+  }),
+  alerts: z.object({
+    maxFailureRate: ratio.default(0.2),
+    minCoverage: ratio.default(0.95),
+    maxRunningResidue: z.coerce.number().int().nonnegative().default(0),
+    maxConsumerLag: z.coerce.number().int().nonnegative().default(100_000),
   }),
   local: z.object({
     /** Downloaded jars and packaged apps; shared by every clone on the machine. */
@@ -76,6 +127,12 @@ export const ConfigSchema = z.object({
   server: z.object({
     host: z.string().min(1).default('127.0.0.1'),
     port: port.default(8080),
+    /** Bearer token for POST routes; without it the API is read-only. */
+    adminToken: z
+      .string()
+      .min(16, 'at least 16 characters')
+      .transform((t) => new Secret(t))
+      .optional(),
   }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -96,6 +153,26 @@ export const ENV_VARS = {
   XASSET_REGISTRY_URL: 'registry.url',
   TUSHARE_TOKEN: 'tushare.token',
   TUSHARE_API_URL: 'tushare.apiUrl',
+  TUSHARE_CALLS_PER_MINUTE: 'tushare.callsPerMinute',
+  TUSHARE_RATE_LIMITS: 'tushare.rateLimits',
+  TUSHARE_MAX_ATTEMPTS: 'tushare.maxAttempts',
+  TUSHARE_TIMEOUT_MS: 'tushare.timeoutMs',
+  TUSHARE_PAGE_CAP: 'tushare.pageCap',
+  XASSET_SANDBOX_HOST: 'sandbox.host',
+  XASSET_SANDBOX_PORT: 'sandbox.port',
+  XASSET_SANDBOX_SEED: 'sandbox.seed',
+  XASSET_SANDBOX_SIZE: 'sandbox.size',
+  XASSET_SANDBOX_RECORDED_DIR: 'sandbox.recordedDir',
+  XASSET_SANDBOX_FAULTS: 'sandbox.faultsFile',
+  XASSET_HEARTBEAT_MS: 'pipeline.heartbeatMs',
+  XASSET_HEARTBEAT_TIMEOUT_MS: 'pipeline.heartbeatTimeoutMs',
+  XASSET_PROCESS_BATCH_SIZE: 'pipeline.processBatchSize',
+  XASSET_GATE_DAYS: 'gates.requiredDays',
+  XASSET_GATE_MIN_COVERAGE: 'gates.minCoverage',
+  XASSET_ALERT_MAX_FAILURE_RATE: 'alerts.maxFailureRate',
+  XASSET_ALERT_MIN_COVERAGE: 'alerts.minCoverage',
+  XASSET_ALERT_MAX_RUNNING: 'alerts.maxRunningResidue',
+  XASSET_ALERT_MAX_LAG: 'alerts.maxConsumerLag',
   XASSET_CACHE_DIR: 'local.cacheDir',
   XASSET_STATE_DIR: 'local.stateDir',
   XASSET_KAFKA_PORT: 'local.kafkaPort',
@@ -103,6 +180,7 @@ export const ENV_VARS = {
   XASSET_PGLITE_PORT: 'local.pglitePort',
   XASSET_HTTP_HOST: 'server.host',
   XASSET_HTTP_PORT: 'server.port',
+  XASSET_ADMIN_TOKEN: 'server.adminToken',
   XASSET_LOG_LEVEL: 'logLevel',
 } as const;
 
@@ -132,6 +210,10 @@ export function loadConfig(
     kafka: {},
     registry: {},
     tushare: {},
+    sandbox: {},
+    pipeline: {},
+    gates: {},
+    alerts: {},
     local: {
       cacheDir: join(homedir(), '.cache', 'tushare-xasset'),
       stateDir: join(process.cwd(), '.xasset'),

@@ -104,3 +104,74 @@ export class LocalServiceError extends XassetError {
     super(`${service}: ${message}`, { service }, options);
   }
 }
+
+/**
+ * A failed Tushare call. Details carry the api_name, the hash of the params, the page and Tushare's
+ * own code, never the token (the request body is never attached). `retryable` drives the client's
+ * backoff: token and permission errors are final, the rest are worth another attempt.
+ */
+export abstract class TushareError extends XassetError {
+  abstract readonly retryable: boolean;
+  constructor(
+    message: string,
+    details: { apiName: string; paramsHash?: string; page?: number; tushareCode?: number } & Record<
+      string,
+      unknown
+    >,
+    options?: { cause?: unknown },
+  ) {
+    super(message, details, options);
+  }
+}
+
+export class TushareTokenError extends TushareError {
+  readonly code = 'XASSET_TUSHARE_TOKEN';
+  readonly retryable = false;
+}
+
+export class TusharePermissionError extends TushareError {
+  readonly code = 'XASSET_TUSHARE_PERMISSION';
+  readonly retryable = false;
+}
+
+export class TushareRateLimitError extends TushareError {
+  readonly code = 'XASSET_TUSHARE_RATE_LIMIT';
+  readonly retryable = true;
+}
+
+/** Network failures, timeouts and 5xx answers. */
+export class TushareTransientError extends TushareError {
+  readonly code = 'XASSET_TUSHARE_TRANSIENT';
+  readonly retryable = true;
+}
+
+/** An answer that breaks the protocol: bad JSON, wrong shape, a page repeating, too many pages. */
+export class TushareBadResponseError extends TushareError {
+  readonly code = 'XASSET_TUSHARE_BAD_RESPONSE';
+  readonly retryable = false;
+}
+
+/** A raw record a normalizer cannot turn into a row (a poison record: it goes to the DLQ). */
+export class NormalizeError extends XassetError {
+  readonly code = 'XASSET_NORMALIZE_FAILED';
+  constructor(apiName: string, reason: string, details: Record<string, unknown> = {}) {
+    super(`${apiName}: ${reason}`, { apiName, ...details });
+  }
+}
+
+/** A command the control plane refuses (cursor moving back, phase advance without its gate…). */
+export class CommandRefusedError extends XassetError {
+  readonly code = 'XASSET_COMMAND_REFUSED';
+  readonly reasons: readonly string[];
+  constructor(command: string, reasons: string[], details: Record<string, unknown> = {}) {
+    super(`${command} refused: ${reasons.join('; ')}`, { command, reasons, ...details });
+    this.reasons = reasons;
+  }
+}
+
+export class NotFoundError extends XassetError {
+  readonly code = 'XASSET_NOT_FOUND';
+  constructor(what: string, id: string) {
+    super(`no ${what} '${id}'`, { what, id });
+  }
+}

@@ -1,0 +1,88 @@
+import type { Config } from '../../contracts/config.js';
+import { ConfigError } from '../../contracts/errors.js';
+import type { LocalServiceContext, LocalServiceName } from '../../infra/local/service.js';
+import { SERVICE_NAMES, servicesDown, servicesStatus, servicesUp } from '../../infra/local/stack.js';
+import { checkHealth } from '../health.js';
+import { setUp } from '../runtime.js';
+import type { CommandContext } from './context.js';
+
+/** Local services, migrations and health: the operator's commands around the pipeline. */
+export function registerServiceCommands({
+  program,
+  config,
+  logger,
+  withRuntime,
+  print,
+}: CommandContext): void {
+  const serviceContext = (cfg: Config): LocalServiceContext => {
+    const log = logger(cfg);
+    return {
+      cacheDir: cfg.local.cacheDir,
+      stateDir: cfg.local.stateDir,
+      log: (line) => (process.stderr.isTTY ? process.stderr.write(`${line}\n`) : log.info(line)),
+    };
+  };
+  const ports = (cfg: Config) => ({
+    kafka: cfg.local.kafkaPort,
+    registry: cfg.local.registryPort,
+    pglite: cfg.local.pglitePort,
+  });
+
+  const services = program
+    .command('services')
+    .description('run the real Kafka, schema registry and PGlite locally');
+  services
+    .command('up')
+    .argument('[names...]', `services to start (${SERVICE_NAMES.join(', ')}); all when none`)
+    .description('fetch (first run) and start services, wait until each answers')
+    .action(async (names: string[]) => {
+      const cfg = config();
+      print(await servicesUp(serviceContext(cfg), ports(cfg), serviceNames(names)));
+    });
+  services
+    .command('down')
+    .argument('[names...]', 'services to stop; all when none')
+    .description('stop services started by `services up`, by the pid each recorded')
+    .action(async (names: string[]) => {
+      const cfg = config();
+      print({ stopped: await servicesDown(serviceContext(cfg), serviceNames(names)) });
+    });
+  services
+    .command('status')
+    .description('which services run, and whether each answers')
+    .action(async () => {
+      const cfg = config();
+      print(await servicesStatus(serviceContext(cfg), ports(cfg)));
+    });
+
+  program
+    .command('migrate')
+    .description('apply migrations, create topics, register schemas (Kafka mode); safe to rerun')
+    .action(async () => {
+      const cfg = config();
+      const log = logger(cfg);
+      await withRuntime(cfg, async (runtime) => {
+        print(await setUp(runtime, (line) => log.info(line)));
+      });
+    });
+
+  program
+    .command('health')
+    .description('check the store, the log and the registry; exit 1 unless healthy')
+    .action(async () => {
+      const report = await withRuntime(config(), checkHealth);
+      print(report);
+      if (report.status !== 'ok') process.exitCode = 1;
+    });
+}
+
+function serviceNames(names: string[]): LocalServiceName[] {
+  if (names.length === 0) return SERVICE_NAMES;
+  const unknown = names.filter((n) => !SERVICE_NAMES.includes(n as LocalServiceName));
+  if (unknown.length > 0) {
+    throw new ConfigError([
+      { path: 'services', message: `unknown ${unknown.join(', ')}; known: ${SERVICE_NAMES.join(', ')}` },
+    ]);
+  }
+  return names as LocalServiceName[];
+}
