@@ -1,0 +1,339 @@
+import {
+  type ApiName,
+  type Batch,
+  ENDPOINTS,
+  type EndpointSpec,
+  endpoint,
+  endpointsForBatch,
+} from '../../contracts/catalog/index.js';
+import { ValidationError } from '../../contracts/errors.js';
+import { effectiveFlags, type RolloutFlags } from '../../contracts/flags.js';
+import { isForward } from '../../projections/reducers/cursors.js';
+import type { TushareParams, TushareRow } from '../tushare/source.js';
+import { addDays, addMonths, addQuarters, isYmd, maxYmd, minYmd, monthOf, quarterOf } from './dates.js';
+
+/** The checkpoint a task moves once it, and every earlier task of the same cursor, is done. */
+export interface TaskCursor {
+  name: string;
+  /** A YYYYMMDD day: the last day this task's data covers. */
+  value: string;
+}
+
+export interface FetchTask {
+  apiName: ApiName;
+  params: TushareParams;
+  cursor?: TaskCursor;
+}
+
+/** A batch (`p0`, …) or explicit api names. */
+export type EndpointSelection = Batch | readonly string[];
+
+export interface PlanInput {
+  endpoints: EndpointSelection;
+  /** Inclusive YYYYMMDD range. */
+  from: string;
+  to: string;
+  /** Open trade dates (SSE calendar); dates outside [from, to] are ignored. */
+  openDates: readonly string[];
+  /** Stored flags; the planner applies the p2 master switch itself. */
+  flags: RolloutFlags;
+  /** Current cursor values by cursor name. */
+  cursors: Readonly<Record<string, string>>;
+  /** Re-fetch work at or before the cursors. */
+  force?: boolean;
+  /** Symbol pools of the per-instrument endpoints (fx whitelist, index shard, minute universe). */
+  pools?: Readonly<Partial<Record<ApiName, readonly string[]>>>;
+  /** Realtime endpoints only have today's data: they are planned when today is an open date in range. */
+  today?: string;
+  /** Historical minute frequency (lower case, as Tushare takes it); `1min` by default. */
+  minuteFreq?: string;
+  /** Open trade dates per window for per-instrument daily endpoints; the whole range by default. */
+  windowDays?: number;
+}
+
+export type SkipReason = 'switch_off' | 'no_pool' | 'not_today' | 'up_to_date';
+
+export interface SkippedEndpoint {
+  apiName: ApiName;
+  reason: SkipReason;
+}
+
+export interface FetchPlan {
+  tasks: FetchTask[];
+  skipped: SkippedEndpoint[];
+}
+
+/** The calendar every run fetches first; its open days drive the per-day plan. */
+export const CALENDAR_API = 'trade_cal' satisfies ApiName;
+/** Stocks, funds and SGE follow the Shanghai calendar; futures exchanges close on the same holidays. */
+export const CALENDAR_EXCHANGE = 'SSE';
+
+export function calendarParams(from: string, to: string): TushareParams {
+  return { exchange: CALENDAR_EXCHANGE, start_date: from, end_date: to };
+}
+
+/** Open days of a trade_cal answer, sorted and unique; `is_open` may arrive as a string or a number. */
+export function openDatesOf(rows: readonly TushareRow[]): string[] {
+  const open = new Set<string>();
+  for (const row of rows) {
+    if (String(row.is_open) !== '1' || typeof row.cal_date !== 'string') continue;
+    if (row.exchange != null && row.exchange !== CALENDAR_EXCHANGE) continue;
+    open.add(row.cal_date);
+  }
+  return [...open].sort();
+}
+
+export function cursorName(spec: EndpointSpec): string {
+  return spec.cursor ?? `fetch.${spec.apiName}`;
+}
+
+/** Publications lag: daily macro series are re-read this many days back on every run. */
+export const DATE_RANGE_LOOKBACK_DAYS = 10;
+/** Monthly and quarterly series appear weeks after their period and get revised: re-read this far back. */
+export const PERIOD_LOOKBACK = { months: 6, quarters: 2 } as const;
+
+const FUTURES_EXCHANGES = ['CFFEX', 'DCE', 'CZCE', 'SHFE', 'INE', 'GFEX'] as const;
+const INDEX_MARKETS = ['MSCI', 'CSI', 'SSE', 'SZSE', 'CICC', 'SW', 'OTH'] as const;
+
+/**
+ * Extra params that split one logical fetch into several calls, where one call cannot return the
+ * whole answer: Tushare's defaults would silently leave rows out (stock_basic returns only listed
+ * stocks without `list_status`, fut_basic needs an exchange, fund_basic defaults to OTC funds).
+ * Each task is the cross product of its base params and these slices.
+ */
+export const SLICES: Readonly<Partial<Record<ApiName, readonly TushareParams[]>>> = {
+  stock_basic: ['L', 'D', 'P'].map((list_status) => ({ list_status })),
+  fund_basic: [{ market: 'E' }],
+  fut_basic: FUTURES_EXCHANGES.map((exchange) => ({ exchange })),
+  fut_daily: FUTURES_EXCHANGES.map((exchange) => ({ exchange })),
+  index_basic: INDEX_MARKETS.map((market) => ({ market })),
+  fx_obasic: [{ exchange: 'FXCM' }],
+  // Realtime snapshots take wildcards; Shanghai ETFs need their own topic.
+  rt_idx_k: [{ ts_code: '0*.SH' }, { ts_code: '399*.SZ' }],
+  rt_etf_k: [{ ts_code: '5*.SH', topic: 'HQ_FND_TICK' }, { ts_code: '1*.SZ' }],
+};
+
+/** Bars in one stock trading day per minute frequency; sizes minute windows near one page. */
+const BARS_PER_DAY: Readonly<Record<string, number>> = {
+  '1min': 240,
+  '5min': 48,
+  '15min': 16,
+  '30min': 8,
+  '60min': 4,
+};
+
+const BATCHES: readonly string[] = ['p0', 'p1', 'p2', 'module'];
+
+export function selectEndpoints(selection: EndpointSelection): EndpointSpec[] {
+  if (typeof selection === 'string') {
+    if (!BATCHES.includes(selection)) {
+      throw new ValidationError('endpoint selection', [
+        { path: 'endpoints', message: `unknown batch ${selection}` },
+      ]);
+    }
+    return [...endpointsForBatch(selection as Batch)];
+  }
+  const names = [...new Set(selection)];
+  const specs = names.map((name) => endpoint(name));
+  const order = new Map<string, number>(ENDPOINTS.map((spec, index) => [spec.apiName, index]));
+  return specs.sort((a, b) => (order.get(a.apiName) ?? 0) - (order.get(b.apiName) ?? 0));
+}
+
+/** Whether an endpoint's switch is in force (a p2 sub-switch is inert while p2Enabled is false). */
+export function isSwitchedOn(spec: EndpointSpec, flags: RolloutFlags): boolean {
+  return effectiveFlags(flags)[spec.switch];
+}
+
+interface Ranked {
+  task: FetchTask;
+  rank: number;
+  order: number;
+}
+
+/**
+ * What to fetch, in order: reference snapshots first (so instruments exist before their bars),
+ * then dated work day by day across endpoints (a day completes across the batch before the next
+ * starts), then realtime snapshots. trade_cal is not planned: the run fetches it before planning.
+ */
+export function planFetch(input: PlanInput): FetchPlan {
+  if (!isYmd(input.from) || !isYmd(input.to) || input.from > input.to) {
+    throw new ValidationError('fetch range', [
+      { path: 'from/to', message: `need YYYYMMDD from <= to, got ${input.from}..${input.to}` },
+    ]);
+  }
+  const openDates = [...new Set(input.openDates)].filter((d) => d >= input.from && d <= input.to).sort();
+  const ranked: Ranked[] = [];
+  const skipped: SkippedEndpoint[] = [];
+  const order = new Map<string, number>(ENDPOINTS.map((spec, index) => [spec.apiName, index]));
+
+  for (const spec of selectEndpoints(input.endpoints)) {
+    if (spec.apiName === CALENDAR_API) continue;
+    const apiName = spec.apiName as ApiName;
+    if (!isSwitchedOn(spec, input.flags)) {
+      skipped.push({ apiName, reason: 'switch_off' });
+      continue;
+    }
+    const planned = planEndpoint(spec, input, openDates);
+    if ('skip' in planned) {
+      skipped.push({ apiName, reason: planned.skip });
+      continue;
+    }
+    const catalogIndex = order.get(spec.apiName) ?? 0;
+    for (const task of planned.tasks) ranked.push({ task, rank: rankOf(spec), order: catalogIndex });
+  }
+
+  // Stable sort: slices and codes of one endpoint and day keep their planned order.
+  ranked.sort(
+    (a, b) =>
+      a.rank - b.rank || compare(a.task.cursor?.value ?? '', b.task.cursor?.value ?? '') || a.order - b.order,
+  );
+  return { tasks: ranked.map((r) => r.task), skipped };
+}
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function isRealtime(spec: EndpointSpec): boolean {
+  return spec.role === 'realtime';
+}
+
+function rankOf(spec: EndpointSpec): number {
+  if (isRealtime(spec)) return 2;
+  return spec.fetchMode === 'snapshot' ? 0 : 1;
+}
+
+type Planned = { tasks: FetchTask[] } | { skip: SkipReason };
+
+function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly string[]): Planned {
+  if (isRealtime(spec)) return planRealtime(spec, input, openDates);
+  const name = cursorName(spec);
+  const current = input.force ? undefined : input.cursors[name];
+  const apiName = spec.apiName as ApiName;
+  const slices = SLICES[apiName] ?? [{}];
+  const tasks: FetchTask[] = [];
+  const push = (params: TushareParams, value: string) => {
+    for (const slice of slices)
+      tasks.push({ apiName, params: { ...slice, ...params }, cursor: { name, value } });
+  };
+
+  switch (spec.fetchMode) {
+    case 'snapshot': {
+      // A snapshot is the state as of `to`: taken once per day it is asked for.
+      if (isForward(current, input.to)) push({}, input.to);
+      break;
+    }
+    case 'trade_date': {
+      for (const day of openDates) if (isForward(current, day)) push({ trade_date: day }, day);
+      break;
+    }
+    case 'ts_code': {
+      const pool = input.pools?.[apiName] ?? [];
+      if (pool.length === 0) return { skip: 'no_pool' };
+      const start = current === undefined ? input.from : maxYmd(input.from, addDays(current, 1));
+      const minute = spec.role === 'minute';
+      const freq = input.minuteFreq ?? '1min';
+      const size = minute
+        ? Math.max(1, Math.floor(spec.rowLimit / (BARS_PER_DAY[freq] ?? BARS_PER_DAY['1min'] ?? 240)))
+        : Math.max(1, input.windowDays ?? spec.rowLimit);
+      for (const window of windows(start, openDates, size)) {
+        for (const code of pool) {
+          const params: TushareParams = minute
+            ? {
+                ts_code: code,
+                freq,
+                // Windows meet at 16:00, after every day session and before any night session,
+                // so a futures night session lands in the window of the trade date it belongs to.
+                start_date: `${dashed(addDays(window.start, -1))} 16:00:00`,
+                end_date: `${dashed(window.end)} 16:00:00`,
+              }
+            : { ts_code: code, start_date: window.start, end_date: window.end };
+          tasks.push({ apiName, params, cursor: { name, value: window.end } });
+        }
+      }
+      break;
+    }
+    case 'date_range': {
+      const resume = current === undefined ? input.from : addDays(current, 1 - DATE_RANGE_LOOKBACK_DAYS);
+      let start = maxYmd(input.from, resume);
+      while (start <= input.to) {
+        const end = minYmd(input.to, addDays(start, spec.rowLimit - 1));
+        push({ start_date: start, end_date: end }, end);
+        start = addDays(end, 1);
+      }
+      break;
+    }
+    case 'period': {
+      const resume =
+        current === undefined ? input.from : minYmd(input.to, maxYmd(input.from, addDays(current, 1)));
+      const quarterly = spec.params.some((p) => p.name === 'start_q');
+      const params: TushareParams = quarterly
+        ? { start_q: addQuarters(quarterOf(resume), -PERIOD_LOOKBACK.quarters), end_q: quarterOf(input.to) }
+        : { start_m: addMonths(monthOf(resume), -PERIOD_LOOKBACK.months), end_m: monthOf(input.to) };
+      push(params, input.to);
+      break;
+    }
+  }
+  return tasks.length > 0 ? { tasks } : { skip: 'up_to_date' };
+}
+
+/** Today's data only, re-read on every call of the day: no cursor. */
+function planRealtime(spec: EndpointSpec, input: PlanInput, openDates: readonly string[]): Planned {
+  const apiName = spec.apiName as ApiName;
+  if (input.today === undefined || !openDates.includes(input.today)) return { skip: 'not_today' };
+  if (spec.fetchMode === 'snapshot') {
+    return { tasks: (SLICES[apiName] ?? [{}]).map((slice) => ({ apiName, params: { ...slice } })) };
+  }
+  const pool = input.pools?.[apiName] ?? [];
+  if (pool.length === 0) return { skip: 'no_pool' };
+  const freq = (input.minuteFreq ?? '1min').toUpperCase();
+  const perCall = Math.max(1, Math.floor(spec.rowLimit / (BARS_PER_DAY[freq.toLowerCase()] ?? 240)));
+  const tasks: FetchTask[] = [];
+  for (let i = 0; i < pool.length; i += perCall) {
+    tasks.push({ apiName, params: { freq, ts_code: pool.slice(i, i + perCall).join(',') } });
+  }
+  return { tasks };
+}
+
+/**
+ * Calendar-contiguous windows from `start`, each ending on an open day after at most `size` open
+ * days: the next window starts the day after, so days between windows (FX trades on CN holidays)
+ * are never left out.
+ */
+export function windows(
+  start: string,
+  openDates: readonly string[],
+  size: number,
+): { start: string; end: string }[] {
+  const open = openDates.filter((d) => d >= start);
+  const out: { start: string; end: string }[] = [];
+  let from = start;
+  for (let i = 0; i < open.length; i += size) {
+    const end = open[Math.min(i + size, open.length) - 1] as string;
+    out.push({ start: from, end });
+    from = addDays(end, 1);
+  }
+  return out;
+}
+
+const dashed = (ymd: string): string => `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}`;
+
+/**
+ * The range of a daily incremental run: from the day after the earliest cursor of the selected
+ * dated endpoints (or `initialFrom` for one never fetched) to today. It is the same path as a
+ * backfill; the planner then skips what each endpoint's own cursor already covers.
+ */
+export function dailyRange(input: {
+  today: string;
+  endpoints: EndpointSelection;
+  flags: RolloutFlags;
+  cursors: Readonly<Record<string, string>>;
+  initialFrom?: string;
+}): { from: string; to: string } {
+  let from = input.today;
+  for (const spec of selectEndpoints(input.endpoints)) {
+    if (spec.apiName === CALENDAR_API || isRealtime(spec) || !isSwitchedOn(spec, input.flags)) continue;
+    const current = input.cursors[cursorName(spec)];
+    const start = current === undefined ? (input.initialFrom ?? input.today) : addDays(current, 1);
+    from = minYmd(from, start);
+  }
+  return { from, to: input.today };
+}

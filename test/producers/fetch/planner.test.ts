@@ -1,0 +1,313 @@
+import { describe, expect, it } from 'vitest';
+import { endpoint, endpointsForBatch } from '../../../contracts/catalog/index.js';
+import { ValidationError } from '../../../contracts/errors.js';
+import { DEFAULT_FLAGS } from '../../../contracts/flags.js';
+import {
+  DATE_RANGE_LOOKBACK_DAYS,
+  dailyRange,
+  type FetchTask,
+  openDatesOf,
+  type PlanInput,
+  planFetch,
+  SLICES,
+  windows,
+} from '../../../producers/fetch/planner.js';
+
+// Mon 5 … Fri 16 Jan 2026, with Wednesday 7 a (made-up) holiday and the weekend closed.
+const OPEN = ['20260105', '20260106', '20260108', '20260109', '20260112', '20260113', '20260114'];
+const base: PlanInput = {
+  endpoints: 'p0',
+  from: '20260105',
+  to: '20260114',
+  openDates: OPEN,
+  flags: DEFAULT_FLAGS,
+  cursors: {},
+};
+
+const of = (tasks: readonly FetchTask[], api: string) => tasks.filter((t) => t.apiName === api);
+const days = (tasks: readonly FetchTask[]) => [...new Set(tasks.map((t) => t.params.trade_date))];
+
+describe('planFetch: P0 by trade date', () => {
+  const { tasks, skipped } = planFetch(base);
+
+  it('plans one call per open trade date for each whole-market endpoint, and skips closed days', () => {
+    for (const api of ['daily', 'fund_daily', 'sge_daily']) {
+      const mine = of(tasks, api);
+      expect(mine).toHaveLength(OPEN.length);
+      expect(mine.map((t) => t.params)).toEqual(OPEN.map((trade_date) => ({ trade_date })));
+      expect(mine.map((t) => t.cursor)).toEqual(OPEN.map((value) => ({ name: `fetch.${api}`, value })));
+    }
+    expect(days(tasks.filter((t) => t.params.trade_date !== undefined))).not.toContain('20260107');
+    expect(days(tasks.filter((t) => t.params.trade_date !== undefined))).not.toContain('20260110');
+  });
+
+  it('splits fut_daily by exchange, as its catalog entry asks: one call per exchange per day', () => {
+    const fut = of(tasks, 'fut_daily');
+    const exchanges = (SLICES.fut_daily ?? []).map((s) => s.exchange);
+    expect(exchanges).toHaveLength(6);
+    expect(fut).toHaveLength(OPEN.length * exchanges.length);
+    expect(fut.filter((t) => t.params.trade_date === '20260105').map((t) => t.params.exchange)).toEqual(
+      exchanges,
+    );
+  });
+
+  it('takes reference snapshots once, with the slices that keep rows from being left out', () => {
+    expect(of(tasks, 'stock_basic').map((t) => t.params.list_status)).toEqual(['L', 'D', 'P']);
+    expect(of(tasks, 'fund_basic').map((t) => t.params)).toEqual([{ market: 'E' }]);
+    expect(of(tasks, 'fut_basic').map((t) => t.params.exchange)).toEqual(
+      SLICES.fut_daily?.map((s) => s.exchange),
+    );
+    expect(of(tasks, 'sge_basic').map((t) => t.params)).toEqual([{}]);
+    expect(of(tasks, 'index_basic')).toHaveLength(7);
+    for (const t of of(tasks, 'stock_basic'))
+      expect(t.cursor).toEqual({ name: 'fetch.stock_basic', value: '20260114' });
+  });
+
+  it('leaves trade_cal to the run (it is fetched before planning) and plans only p0 endpoints', () => {
+    expect(of(tasks, 'trade_cal')).toEqual([]);
+    const p0 = new Set(endpointsForBatch('p0').map((s) => s.apiName));
+    for (const t of tasks) expect(p0.has(t.apiName)).toBe(true);
+    expect(skipped).toEqual([]);
+  });
+
+  it('orders snapshots first, then day by day across endpoints', () => {
+    const firstDated = tasks.findIndex((t) => t.params.trade_date !== undefined);
+    expect(tasks.slice(0, firstDated).every((t) => endpoint(t.apiName).fetchMode === 'snapshot')).toBe(true);
+    const dated = tasks.slice(firstDated).map((t) => t.params.trade_date as string);
+    expect(dated).toEqual([...dated].sort());
+    expect(tasks.slice(firstDated, firstDated + 9).map((t) => t.apiName)).toEqual([
+      'daily',
+      'fund_daily',
+      ...Array(6).fill('fut_daily'),
+      'sge_daily',
+    ]);
+  });
+
+  it('uses the range, not calendar days outside it', () => {
+    const narrow = planFetch({ ...base, from: '20260108', to: '20260109', openDates: OPEN });
+    expect(days(of(narrow.tasks, 'daily'))).toEqual(['20260108', '20260109']);
+  });
+
+  it('refuses a reversed or malformed range', () => {
+    expect(() => planFetch({ ...base, from: '20260110', to: '20260105' })).toThrow(ValidationError);
+    expect(() => planFetch({ ...base, from: '2026-01-05' })).toThrow(ValidationError);
+    expect(() => planFetch({ ...base, endpoints: 'p9' as 'p0' })).toThrow(ValidationError);
+  });
+});
+
+describe('planFetch: cursors', () => {
+  it('skips days at or before each endpoint cursor, independently', () => {
+    const { tasks } = planFetch({
+      ...base,
+      cursors: { 'fetch.daily': '20260109', 'fetch.fund_daily': '20260114', 'fetch.stock_basic': '20260114' },
+    });
+    expect(days(of(tasks, 'daily'))).toEqual(['20260112', '20260113', '20260114']);
+    expect(of(tasks, 'fund_daily')).toEqual([]);
+    expect(days(of(tasks, 'sge_daily'))).toEqual(OPEN);
+    expect(of(tasks, 'stock_basic')).toEqual([]);
+    expect(of(tasks, 'fund_basic')).toHaveLength(1);
+  });
+
+  it('reports an endpoint with nothing left as up to date, and re-plans everything on force', () => {
+    const cursors = { 'fetch.daily': '20260114' };
+    const plan = planFetch({ ...base, endpoints: ['daily'], cursors });
+    expect(plan).toEqual({ tasks: [], skipped: [{ apiName: 'daily', reason: 'up_to_date' }] });
+    const forced = planFetch({ ...base, endpoints: ['daily'], cursors, force: true });
+    expect(days(forced.tasks)).toEqual(OPEN);
+  });
+
+  it("uses a recovery module's own cursor name", () => {
+    const flags = { ...DEFAULT_FLAGS, universeDailyBasicEnabled: true };
+    const { tasks } = planFetch({
+      ...base,
+      endpoints: ['daily_basic'],
+      flags,
+      cursors: { 'fetch.daily_basic': '20260114', universe_daily_basic_cursor_v1: '20260112' },
+    });
+    expect(days(tasks)).toEqual(['20260113', '20260114']);
+    expect(tasks[0]?.cursor?.name).toBe('universe_daily_basic_cursor_v1');
+  });
+});
+
+describe('planFetch: flags', () => {
+  it('skips every endpoint whose switch is off', () => {
+    const { tasks, skipped } = planFetch({ ...base, flags: { ...DEFAULT_FLAGS, p0Enabled: false } });
+    expect(tasks).toEqual([]);
+    expect(skipped.map((s) => s.reason)).toEqual(skipped.map(() => 'switch_off'));
+    expect(skipped.map((s) => s.apiName)).toContain('daily');
+  });
+
+  it('treats a p2 sub-switch as off while p2Enabled is false', () => {
+    const on = { ...DEFAULT_FLAGS, p2FuturesMicrostructureV1: true };
+    const input = { ...base, endpoints: ['fut_holding', 'fut_wsr'] };
+    expect(planFetch({ ...input, flags: on }).tasks).toHaveLength(2 * OPEN.length);
+    const off = planFetch({ ...input, flags: { ...on, p2Enabled: false } });
+    expect(off.tasks).toEqual([]);
+    expect(off.skipped).toEqual([
+      { apiName: 'fut_wsr', reason: 'switch_off' },
+      { apiName: 'fut_holding', reason: 'switch_off' },
+    ]);
+  });
+
+  it('keeps recovery modules off by default and plans them once switched on', () => {
+    expect(planFetch({ ...base, endpoints: 'module' }).tasks).toEqual([]);
+    const flags = { ...DEFAULT_FLAGS, universeMoneyflowEnabled: true };
+    expect(days(planFetch({ ...base, endpoints: 'module', flags }).tasks)).toEqual(OPEN);
+  });
+});
+
+describe('planFetch: per-instrument, date-range and period endpoints', () => {
+  const flags = { ...DEFAULT_FLAGS, universeIndexDailyEnabled: true };
+
+  it('plans per-code windows over the range, and skips an endpoint without a symbol pool', () => {
+    const none = planFetch({ ...base, endpoints: ['index_daily'], flags });
+    expect(none.skipped).toEqual([{ apiName: 'index_daily', reason: 'no_pool' }]);
+    const pools = { index_daily: ['000001.SH', '399001.SZ'] };
+    const { tasks } = planFetch({ ...base, endpoints: ['index_daily'], flags, pools, windowDays: 3 });
+    expect(tasks.map((t) => [t.params.ts_code, t.params.start_date, t.params.end_date])).toEqual([
+      ['000001.SH', '20260105', '20260108'],
+      ['399001.SZ', '20260105', '20260108'],
+      ['000001.SH', '20260109', '20260113'],
+      ['399001.SZ', '20260109', '20260113'],
+      ['000001.SH', '20260114', '20260114'],
+      ['399001.SZ', '20260114', '20260114'],
+    ]);
+    expect(tasks[0]?.cursor).toEqual({ name: 'universe_index_daily_cursor_v1', value: '20260108' });
+    const resumed = planFetch({
+      ...base,
+      endpoints: ['index_daily'],
+      flags,
+      pools,
+      cursors: { universe_index_daily_cursor_v1: '20260112' },
+    });
+    expect(resumed.tasks.map((t) => [t.params.start_date, t.params.end_date])).toEqual([
+      ['20260113', '20260114'],
+      ['20260113', '20260114'],
+    ]);
+  });
+
+  it('cuts windows that leave no calendar day out', () => {
+    expect(windows('20260103', OPEN, 2)).toEqual([
+      { start: '20260103', end: '20260106' },
+      { start: '20260107', end: '20260109' },
+      { start: '20260110', end: '20260113' },
+      { start: '20260114', end: '20260114' },
+    ]);
+  });
+
+  it('plans minute history in windows that meet between the day and night sessions', () => {
+    const { tasks } = planFetch({
+      ...base,
+      endpoints: ['ft_mins'],
+      pools: { ft_mins: ['CU2603.SHF'] },
+      minuteFreq: '5min',
+    });
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]?.params).toEqual({
+      ts_code: 'CU2603.SHF',
+      freq: '5min',
+      start_date: '2026-01-04 16:00:00',
+      end_date: '2026-01-14 16:00:00',
+    });
+  });
+
+  it('re-reads a lookback window of daily macro series, and windows long ranges at the row limit', () => {
+    const limit = endpoint('shibor').rowLimit;
+    const first = planFetch({ ...base, endpoints: ['shibor'], from: '20000101', to: '20260114' });
+    expect(first.tasks.length).toBe(
+      Math.ceil((Date.UTC(2026, 0, 15) - Date.UTC(2000, 0, 1)) / 86_400_000 / limit),
+    );
+    expect(first.tasks[0]?.params).toEqual({ start_date: '20000101', end_date: '20050622' });
+    expect(first.tasks.at(-1)?.params.end_date).toBe('20260114');
+    const again = planFetch({ ...base, endpoints: ['shibor'], cursors: { 'fetch.shibor': '20260114' } });
+    expect(again.tasks.map((t) => t.params)).toEqual([{ start_date: '20260105', end_date: '20260114' }]);
+    expect(DATE_RANGE_LOOKBACK_DAYS).toBe(10);
+  });
+
+  it('plans monthly and quarterly series by period with a lookback for late releases', () => {
+    const { tasks } = planFetch({ ...base, endpoints: ['cn_cpi', 'cn_gdp'] });
+    expect(tasks.map((t) => [t.apiName, t.params])).toEqual([
+      ['cn_cpi', { start_m: '202507', end_m: '202601' }],
+      ['cn_gdp', { start_q: '2025Q3', end_q: '2026Q1' }],
+    ]);
+  });
+
+  it('plans realtime endpoints only for today, on an open day, without a cursor', () => {
+    const input = {
+      ...base,
+      endpoints: ['rt_etf_k', 'rt_min'],
+      pools: { rt_min: ['a', 'b', 'c', 'd', 'e'] },
+    };
+    expect(planFetch(input).skipped.map((s) => s.reason)).toEqual(['not_today', 'not_today']);
+    const { tasks } = planFetch({ ...input, today: '20260114' });
+    expect(tasks.map((t) => t.params)).toEqual([
+      { ts_code: '5*.SH', topic: 'HQ_FND_TICK' },
+      { ts_code: '1*.SZ' },
+      { freq: '1MIN', ts_code: 'a,b,c,d' },
+      { freq: '1MIN', ts_code: 'e' },
+    ]);
+    expect(tasks.every((t) => t.cursor === undefined)).toBe(true);
+  });
+});
+
+describe('slices and calendar', () => {
+  it('only uses params each endpoint declares in the catalog', () => {
+    for (const [api, slices] of Object.entries(SLICES)) {
+      const declared = new Set(endpoint(api).params.map((p) => p.name));
+      for (const slice of slices ?? [])
+        for (const name of Object.keys(slice)) expect(declared).toContain(name);
+    }
+  });
+
+  it('reads open days from trade_cal rows whether is_open is a string or a number', () => {
+    expect(
+      openDatesOf([
+        { exchange: 'SSE', cal_date: '20260106', is_open: 1, pretrade_date: '20260105' },
+        { exchange: 'SSE', cal_date: '20260105', is_open: '1', pretrade_date: null },
+        { exchange: 'SSE', cal_date: '20260107', is_open: '0', pretrade_date: '20260106' },
+        { exchange: 'SZSE', cal_date: '20260110', is_open: '1', pretrade_date: '20260109' },
+        { exchange: 'SSE', cal_date: '20260105', is_open: '1', pretrade_date: null },
+      ]),
+    ).toEqual(['20260105', '20260106']);
+  });
+});
+
+describe('dailyRange', () => {
+  it('starts the day after the earliest cursor of the switched-on dated endpoints', () => {
+    const cursors = {
+      'fetch.daily': '20260109',
+      'fetch.fund_daily': '20260112',
+      'fetch.fut_daily': '20260113',
+      'fetch.sge_daily': '20260113',
+      'fetch.stock_basic': '20251201',
+      'fetch.fund_basic': '20260113',
+      'fetch.fut_basic': '20260113',
+      'fetch.sge_basic': '20260113',
+      'fetch.index_basic': '20260113',
+    };
+    expect(dailyRange({ today: '20260114', endpoints: 'p0', flags: DEFAULT_FLAGS, cursors })).toEqual({
+      from: '20251202',
+      to: '20260114',
+    });
+    const referenceDone = { ...cursors, 'fetch.stock_basic': '20260113' };
+    expect(
+      dailyRange({ today: '20260114', endpoints: 'p0', flags: DEFAULT_FLAGS, cursors: referenceDone }).from,
+    ).toBe('20260110');
+  });
+
+  it('starts at initialFrom for a never-fetched endpoint, and never after today', () => {
+    const flags = DEFAULT_FLAGS;
+    expect(dailyRange({ today: '20260114', endpoints: ['daily'], flags, cursors: {} })).toEqual({
+      from: '20260114',
+      to: '20260114',
+    });
+    expect(
+      dailyRange({ today: '20260114', endpoints: ['daily'], flags, cursors: {}, initialFrom: '20250101' })
+        .from,
+    ).toBe('20250101');
+    const ahead = { 'fetch.daily': '20260114' };
+    expect(dailyRange({ today: '20260114', endpoints: ['daily'], flags, cursors: ahead }).from).toBe(
+      '20260114',
+    );
+  });
+});
