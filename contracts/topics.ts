@@ -2,6 +2,7 @@ import { ENDPOINTS } from './catalog/endpoints.js';
 import { rawTopic } from './catalog/index.js';
 import { CONTROL_TOPIC } from './events/control.js';
 import { DLQ_TOPIC } from './events/dead-letter.js';
+import { MARKET_ASSETS, marketTopic } from './normalized/market.js';
 
 export interface TopicDefinition {
   name: string;
@@ -29,6 +30,12 @@ export function topicDefinitions(): TopicDefinition[] {
       name: rawTopic(endpoint.apiName),
       partitions: RAW_PARTITIONS,
       configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600 * 1000) },
+    })),
+    // Normalized rows keyed `<asset>|<ts_code>|<trade_date>`: compaction keeps the latest row per key.
+    ...MARKET_ASSETS.map((asset) => ({
+      name: marketTopic(asset),
+      partitions: RAW_PARTITIONS,
+      configs: { 'cleanup.policy': 'compact' },
     })),
   ];
 }

@@ -1,36 +1,275 @@
-import { checkHealth, type HealthReport } from '../health.js';
+import { Option } from 'commander';
+import { type Config, ConfigSchema } from '../../contracts/config.js';
+import { ValidationError } from '../../contracts/errors.js';
+import type { ProcessStats } from '../../processors/processor.js';
+import { addDays, isYmd, todayInChina } from '../../producers/fetch/dates.js';
+import type { EndpointSelection } from '../../producers/fetch/planner.js';
+import { createProgressRenderer } from '../../producers/fetch/progress.js';
+import type { Sandbox } from '../../producers/sandbox/server.js';
+import { renderDemoSummary, summarizeStore } from '../demo.js';
+import { fetchRun, processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
+import type { Runtime } from '../runtime.js';
 import { setUp } from '../runtime.js';
+import { startStatusService } from '../serve.js';
 import type { CommandContext } from './context.js';
 
-/** The data path: sandbox, fetch, process, run, demo (issue 3 fills these in). */
-export function registerPipelineCommands({ program, config, withRuntime }: CommandContext): void {
+interface FetchOptions {
+  batch?: string;
+  apis?: string;
+  from?: string;
+  to?: string;
+  force?: boolean;
+  sandbox?: boolean;
+}
+
+const BATCHES = ['p0', 'p1', 'p2'];
+
+function selection(options: FetchOptions): EndpointSelection {
+  if (options.apis) return options.apis.split(',').map((a) => a.trim());
+  return (options.batch ?? 'p0') as EndpointSelection;
+}
+
+function checkDates(options: { from?: string; to?: string }): void {
+  const issues = (['from', 'to'] as const)
+    .filter((k) => options[k] !== undefined && !isYmd(options[k] as string))
+    .map((k) => ({ path: `--${k}`, message: 'expected a date as YYYYMMDD' }));
+  if (options.from && options.to && isYmd(options.from) && isYmd(options.to) && options.from > options.to)
+    issues.push({ path: '--from', message: 'must not be after --to' });
+  if (issues.length > 0) throw new ValidationError('command line', issues);
+}
+
+/** The data path: sandbox, fetch, process, run, demo. */
+export function registerPipelineCommands(ctx: CommandContext): void {
+  const { program, config, logger, withRuntime, print } = ctx;
+
+  program
+    .command('sandbox')
+    .description(
+      'serve the Tushare sandbox: a synthetic market (or recorded data) over the Tushare Pro protocol',
+    )
+    .option('--port <port>', 'listen port (XASSET_SANDBOX_PORT)')
+    .addOption(new Option('--size <size>', 'synthetic market size').choices(['tiny', 'small', 'default']))
+    .option('--seed <n>', 'seed of the synthetic market')
+    .option('--recorded-dir <dir>', 'serve a folder of recorded Tushare output instead')
+    .option('--faults <file>', 'JSON fault plan')
+    .action(
+      async (options: {
+        port?: string;
+        size?: string;
+        seed?: string;
+        recordedDir?: string;
+        faults?: string;
+      }) => {
+        const base = config();
+        const cfg: Config = {
+          ...base,
+          sandbox: ConfigSchema.shape.sandbox.parse({
+            ...base.sandbox,
+            ...(options.port !== undefined && { port: options.port }),
+            ...(options.size !== undefined && { size: options.size }),
+            ...(options.seed !== undefined && { seed: options.seed }),
+            ...(options.recordedDir !== undefined && { recordedDir: options.recordedDir }),
+            ...(options.faults !== undefined && { faultsFile: options.faults }),
+          }),
+        };
+        const sandbox = await startConfiguredSandbox(cfg);
+        logger(cfg).info(
+          { url: sandbox.url, size: cfg.sandbox.size, seed: cfg.sandbox.seed },
+          'sandbox serving',
+        );
+        process.stdout.write(`${sandbox.url}\n`);
+        await untilSignal();
+        await sandbox.close();
+      },
+    );
+
+  const withSource = async <T>(
+    cfg: Config,
+    useSandbox: boolean,
+    work: (source: ReturnType<typeof tushareSource>, sandbox?: Sandbox) => Promise<T>,
+  ): Promise<T> => {
+    const log = logger(cfg).child({ component: 'tushare' });
+    if (!useSandbox)
+      return work(tushareSource(cfg, { log: (level, msg, fields) => log[level](fields, msg) }));
+    const sandbox = await startConfiguredSandbox(cfg, { port: 0 });
+    try {
+      return await work(tushareSource(cfg, { apiUrl: sandbox.url }), sandbox);
+    } finally {
+      await sandbox.close();
+    }
+  };
+
+  const fetchAction = async (runtime: Runtime, options: FetchOptions, signal: AbortSignal) => {
+    const cfg = runtime.config;
+    const log = logger(cfg);
+    const progress = createProgressRenderer({ stream: process.stderr, logger: log });
+    const result = await withSource(cfg, options.sandbox === true, (source) =>
+      fetchRun(runtime, source, {
+        endpoints: selection(options),
+        from: options.from,
+        to: options.to,
+        force: options.force,
+        actor: 'cli',
+        onProgress: (p) => progress.update(p),
+        logger: log,
+        signal,
+      }),
+    );
+    progress.done();
+    if (result.status === 'failed') process.exitCode = 1;
+    return result;
+  };
+
+  const fetchOptions = (command: ReturnType<typeof program.command>) =>
+    command
+      .addOption(new Option('--batch <batch>', 'endpoints of a batch').choices(BATCHES).default('p0'))
+      .option('--apis <list>', 'these api_names instead of a batch (comma separated)')
+      .option('--sandbox', 'fetch from an in-process sandbox instead of TUSHARE_API_URL')
+      .option('--force', 'fetch again what the cursors say is done');
+
+  fetchOptions(
+    program
+      .command('fetch')
+      .description('fetch a date range (or, without one, the days since the cursors) and emit raw events')
+      .option('--from <YYYYMMDD>', 'first day (default: day after the cursor)')
+      .option('--to <YYYYMMDD>', 'last day (default: today in China)'),
+  ).action(async (options: FetchOptions) => {
+    checkDates(options);
+    await withRuntime(config(), async (runtime) => {
+      await setUp(runtime);
+      const { flags: _flags, ...result } = await interruptible((signal) =>
+        fetchAction(runtime, options, signal),
+      );
+      print(result);
+    });
+  });
+
+  program
+    .command('process')
+    .description('normalize and store the raw events not yet processed, then stop (or --follow)')
+    .option('--follow', 'keep consuming until interrupted')
+    .action(async (options: { follow?: boolean }) => {
+      await withRuntime(config(), async (runtime) => {
+        await setUp(runtime);
+        const stats = await interruptible((signal) =>
+          processRun(runtime, {
+            until: options.follow ? 'stopped' : 'caught-up',
+            signal,
+            logger: logger(runtime.config),
+          }),
+        );
+        await projectRun(runtime);
+        print(stats);
+      });
+    });
+
+  fetchOptions(
+    program
+      .command('run')
+      .description('the daily job: fetch the days since the cursors, process them, update projections'),
+  ).action(async (options: FetchOptions) => {
+    await withRuntime(config(), async (runtime) => {
+      await setUp(runtime);
+      const fetched = await interruptible((signal) => fetchAction(runtime, options, signal));
+      const processed = await interruptible((signal) =>
+        processRun(runtime, { until: 'caught-up', signal, logger: logger(runtime.config) }),
+      );
+      await projectRun(runtime);
+      print({ fetch: { ...fetched, flags: undefined }, process: processed });
+    });
+  });
+
   program
     .command('demo')
-    .description('the embedded default, no servers needed: set up the store and log, then report health')
-    .action(async () => {
+    .description(
+      'no servers needed: embedded store and log, an in-process sandbox, a few weeks of P0 backfilled, a summary, then the status API',
+    )
+    .option('--days <n>', 'calendar days to backfill, ending today', '28')
+    .option('--no-serve', 'exit after the summary instead of serving the status API')
+    .action(async (options: { days: string; serve: boolean }) => {
+      const days = Number(options.days);
+      if (!Number.isInteger(days) || days < 1 || days > 366)
+        throw new ValidationError('command line', [{ path: '--days', message: 'an integer from 1 to 366' }]);
       const cfg = config();
+      const log = logger(cfg);
       const started = Date.now();
-      const { setup, health } = await withRuntime(cfg, async (runtime) => ({
-        setup: await setUp(runtime),
-        health: await checkHealth(runtime),
-      }));
-      process.stdout.write(renderDemo(setup.migrations.applied.length, health, Date.now() - started));
-      if (health.status !== 'ok') process.exitCode = 1;
+      const to = todayInChina();
+      const from = addDays(to, 1 - days);
+      await withRuntime(cfg, async (runtime) => {
+        const setup = await setUp(runtime);
+        const progress = createProgressRenderer({ stream: process.stderr, logger: log });
+        const { fetched, calls } = await withSource(cfg, true, async (source, sandbox) => {
+          const result = await fetchRun(runtime, source, {
+            endpoints: 'p0',
+            from,
+            to,
+            actor: 'demo',
+            onProgress: (p) => progress.update(p),
+            logger: quiet(log),
+          });
+          return { fetched: result, calls: sandbox?.calls() ?? {} };
+        });
+        progress.done();
+        let processed: ProcessStats | undefined;
+        processed = await processRun(runtime, { until: 'caught-up', logger: quiet(log) });
+        await projectRun(runtime);
+        const store = await summarizeStore(runtime.pool);
+        process.stdout.write(
+          renderDemoSummary({
+            from,
+            to,
+            fetch: fetched,
+            process: processed,
+            store,
+            calls,
+            migrationsApplied: setup.migrations.applied.length,
+            storeKind: runtime.store.kind,
+            logKind: runtime.log.kind,
+            ms: Date.now() - started,
+          }),
+        );
+        if (fetched.status !== 'ok') process.exitCode = 1;
+        if (!options.serve) return;
+        const service = await startStatusService(runtime, {
+          logger: log,
+          host: cfg.server.host,
+          port: cfg.server.port,
+        });
+        process.stdout.write(`\nstatus API and page at ${service.address}/ (Ctrl-C to stop)\n`);
+        await untilSignal();
+        await service.stop();
+      });
     });
 }
 
-function renderDemo(appliedNow: number, health: HealthReport, ms: number): string {
-  const rows: Array<[string, string]> = [
-    ['status', health.status],
-    [
-      'event log',
-      `${health.log.kind}, ${health.log.topicsExpected - health.log.topicsMissing.length} topics`,
-    ],
-    ['store', `${health.store.kind} (${health.store.storageMode ?? 'unknown'})`],
-    ['hypertables', health.store.hypertables.join(', ') || 'none'],
-    ['migrations', `${health.store.migrationsApplied} applied (${appliedNow} this run)`],
-    ['took', `${(ms / 1000).toFixed(1)} s`],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  return `${rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`;
+/** The demo prints its own summary; only warnings and errors of the run are worth showing beside it. */
+function quiet<L extends { info: unknown; warn: unknown; child: (b: object) => unknown }>(log: L): L {
+  const child = log.child({}) as L & { level: string };
+  child.level = 'warn';
+  return child;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}
+
+/**
+ * Runs work with an AbortSignal fired by SIGINT/SIGTERM, so an interrupted run finishes its batch,
+ * records how it ended and exits instead of dying mid-write.
+ */
+async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await work(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
 }

@@ -2,6 +2,7 @@ import { ENDPOINTS } from '../catalog/endpoints.js';
 import { rawTopic } from '../catalog/index.js';
 import { CONTROL_PAYLOADS, CONTROL_TOPIC } from '../events/control.js';
 import { DeadLetter, DLQ_TOPIC } from '../events/dead-letter.js';
+import { MARKET_ASSETS, marketBarSchema, marketTopic } from '../normalized/market.js';
 import { avroFromZod, recordFromZod } from './from-zod.js';
 import { rawSchema } from './raw-schema.js';
 import type { AvroRecordSchema } from './types.js';
@@ -54,6 +55,11 @@ export function topicSchemas(): TopicSchema[] {
       file: `raw.${endpoint.apiName}`,
       topic: rawTopic(endpoint.apiName),
       schema: rawSchema(endpoint),
+    })),
+    ...MARKET_ASSETS.map((asset) => ({
+      file: `market.${asset}`,
+      topic: marketTopic(asset),
+      schema: marketBarSchema(asset),
     })),
   ];
 }

@@ -21,7 +21,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 export const pgliteDataDir = (stateDir: string) => join(stateDir, 'pglite-data');
 
 /**
- * PGlite (PostgreSQL 17 in WASM) with TimescaleDB, served over TCP by pglite-socket. It is a single
+ * PGlite (PostgreSQL 17 in WASM) with TimescaleDB, served over TCP by infra/store/pglite-wire.ts. It is a single
  * backend: it serves one connection at a time and queues the rest, so clients must use a pool of 1.
  */
 export const pgliteService: LocalService = {
@@ -31,7 +31,7 @@ export const pgliteService: LocalService = {
     // Nothing to fetch, npm ships it; but a missing alias would otherwise surface as an opaque
     // crash in a detached child's log.
     const require = createRequire(import.meta.url);
-    for (const spec of ['@electric-sql/pglite', '@electric-sql/pglite-socket', 'tsx']) {
+    for (const spec of ['@electric-sql/pglite', 'tsx']) {
       try {
         require.resolve(spec);
       } catch (err) {

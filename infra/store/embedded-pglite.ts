@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { timescaledb } from '@electric-sql/pglite/timescaledb';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { servePglite } from './pglite-wire.js';
 
 export interface EmbeddedPglite {
   port: number;
@@ -47,19 +47,20 @@ export async function openEmbeddedPglite(options: {
 
   // A client waiting behind another one is dropped after this long; generous, because the only
   // thing a waiter can do is wait for the one open connection to be released.
-  const server = new PGLiteSocketServer({ db, port: options.port, host, connectionQueueTimeout: 60_000 });
-  server.addEventListener('error', (event) => {
-    console.error('pglite: connection error:', (event as CustomEvent).detail);
+  const server = await servePglite(db, {
+    host,
+    port: options.port,
+    queueTimeoutMs: 60_000,
+    onError: (err) => console.error('pglite: connection error:', err),
   });
-  await server.start();
-  const port = Number(server.getServerConn().split(':').at(-1) ?? options.port);
+  const port = server.port;
 
   return {
     port,
     url: `postgres://postgres@${host}:${port}/postgres`,
     close: async () => {
       try {
-        await server.stop();
+        await server.close();
       } finally {
         // A clean close checkpoints the data dir; after a kill the next start must replay WAL.
         await db.close();

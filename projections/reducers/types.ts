@@ -7,6 +7,12 @@ export interface EventMeta {
   timestamp: number;
 }
 
+/** A control event with its place in the log: what every fold consumes. */
+export interface LoggedEvent {
+  event: ControlEvent;
+  meta: EventMeta;
+}
+
 /**
  * A projection's pure core: `(state, event) → state`. No I/O, no clock, no randomness, so folding
  * the same log twice gives the same state, and a replay to any offset is just a shorter fold.
@@ -18,7 +24,24 @@ export interface Reducer<S> {
 }
 
 export function fold<S>(reducer: Reducer<S>, events: Iterable<{ event: ControlEvent; meta: EventMeta }>): S {
-  let state = reducer.initial();
-  for (const { event, meta } of events) state = reducer.apply(state, event, meta);
-  return state;
+  return foldFrom(reducer, reducer.initial(), events);
+}
+
+/** Continues a fold from a state already reached: what a runner does after its checkpoint. */
+export function foldFrom<S>(
+  reducer: Reducer<S>,
+  state: S,
+  events: Iterable<{ event: ControlEvent; meta: EventMeta }>,
+): S {
+  let next = state;
+  for (const { event, meta } of events) next = reducer.apply(next, event, meta);
+  return next;
+}
+
+/**
+ * A record lookup that ignores inherited keys: run ids and cursor names come from producers, and
+ * `runs['constructor']` must not find Object.prototype's.
+ */
+export function own<V>(record: Readonly<Record<string, V>>, key: string): V | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -1,0 +1,155 @@
+import { rawTopic } from '../contracts/catalog/index.js';
+import type { Config } from '../contracts/config.js';
+import { ConfigError } from '../contracts/errors.js';
+import type { RolloutFlags } from '../contracts/flags.js';
+import { NORMALIZED_API_NAMES } from '../processors/normalize/index.js';
+import { type ProcessStats, runProcessor } from '../processors/processor.js';
+import { cursorValues } from '../producers/fetch/cursor-log.js';
+import { todayInChina } from '../producers/fetch/dates.js';
+import { dailyRange, type EndpointSelection } from '../producers/fetch/planner.js';
+import type { FetchProgress } from '../producers/fetch/progress.js';
+import { type FetchRunResult, runFetch } from '../producers/fetch/run.js';
+import type { SandboxDataset } from '../producers/sandbox/dataset.js';
+import { loadFaultPlan } from '../producers/sandbox/faults.js';
+import { openRecordedDataset } from '../producers/sandbox/recorded.js';
+import { type Sandbox, startSandbox } from '../producers/sandbox/server.js';
+import { createSyntheticMarket } from '../producers/sandbox/synthetic/index.js';
+import { createTushareClient, type SourceLog } from '../producers/tushare/client.js';
+import type { TushareSource } from '../producers/tushare/source.js';
+import { foldControlLog } from '../projections/log/control-view.js';
+import { effectiveOf } from '../projections/reducers/flags.js';
+import { type CatchUpReport, ProjectionRunner } from '../projections/runner/runner.js';
+import type { Runtime } from './runtime.js';
+
+/** The real Tushare Pro endpoint: calling it without a token can only fail, so it is refused up front. */
+const REAL_API_HOST = 'api.tushare.pro';
+
+/** The processor's name: its log group and its consumer_offset rows. */
+export const PROCESSOR_CONSUMER = 'xasset-processor';
+
+/** A Tushare client from the config; `apiUrl` points it at a sandbox instead. */
+export function tushareSource(
+  cfg: Config,
+  options: { apiUrl?: string; log?: SourceLog } = {},
+): TushareSource {
+  const apiUrl = options.apiUrl ?? cfg.tushare.apiUrl;
+  if (!cfg.tushare.token && new URL(apiUrl).hostname === REAL_API_HOST) {
+    throw new ConfigError([
+      {
+        path: 'tushare.token (TUSHARE_TOKEN)',
+        message: 'required for the real Tushare API; use --sandbox or TUSHARE_API_URL for the sandbox',
+      },
+    ]);
+  }
+  return createTushareClient({
+    apiUrl,
+    token: cfg.tushare.token,
+    callsPerMinute: cfg.tushare.callsPerMinute,
+    rateLimits: cfg.tushare.rateLimits,
+    maxAttempts: cfg.tushare.maxAttempts,
+    timeoutMs: cfg.tushare.timeoutMs,
+    pageCap: cfg.tushare.pageCap,
+    log: options.log,
+  });
+}
+
+/** What the sandbox serves: a folder of recorded output when configured, else the synthetic market. */
+export async function sandboxDataset(cfg: Config): Promise<SandboxDataset> {
+  if (cfg.sandbox.recordedDir) return openRecordedDataset(cfg.sandbox.recordedDir);
+  return createSyntheticMarket({ seed: cfg.sandbox.seed, size: cfg.sandbox.size });
+}
+
+export async function startConfiguredSandbox(
+  cfg: Config,
+  overrides: { port?: number; dataset?: SandboxDataset } = {},
+): Promise<Sandbox> {
+  return startSandbox({
+    host: cfg.sandbox.host,
+    port: overrides.port ?? cfg.sandbox.port,
+    dataset: overrides.dataset ?? (await sandboxDataset(cfg)),
+    faults: cfg.sandbox.faultsFile ? await loadFaultPlan(cfg.sandbox.faultsFile) : undefined,
+  });
+}
+
+export interface FetchRequest {
+  endpoints: EndpointSelection;
+  /** Inclusive YYYYMMDD range; absent means the daily incremental range (cursor + 1 … today). */
+  from?: string;
+  to?: string;
+  force?: boolean;
+  actor: string;
+  onProgress?: (progress: FetchProgress) => void;
+  logger?: Parameters<typeof runFetch>[0]['logger'];
+  signal?: AbortSignal;
+}
+
+/**
+ * One fetch run on the main chain. Flags and cursors are folded from the control log (the source
+ * of truth), not read from projection tables that may lag. A backfill and the daily run differ only
+ * in where the range comes from.
+ */
+export async function fetchRun(
+  runtime: Runtime,
+  source: TushareSource,
+  request: FetchRequest,
+): Promise<FetchRunResult & { flags: RolloutFlags; from: string; to: string }> {
+  const control = await foldControlLog({ log: runtime.log, codec: runtime.codec });
+  const flags = effectiveOf(control.flags);
+  const cursors = cursorValues(control.cursors);
+  let { from, to } = request;
+  if (from === undefined || to === undefined) {
+    const range = dailyRange({ today: todayInChina(), endpoints: request.endpoints, flags, cursors });
+    from ??= range.from;
+    to ??= range.to;
+  }
+  const result = await runFetch({
+    source,
+    log: runtime.log,
+    codec: runtime.codec,
+    endpoints: request.endpoints,
+    from,
+    to,
+    flags,
+    cursors,
+    force: request.force,
+    chain: 'main',
+    actor: request.actor,
+    heartbeatMs: runtime.config.pipeline.heartbeatMs,
+    heartbeatTimeoutMs: runtime.config.pipeline.heartbeatTimeoutMs,
+    onProgress: request.onProgress,
+    logger: request.logger,
+    signal: request.signal,
+  });
+  return { ...result, flags, from, to };
+}
+
+/** The raw topics the processor consumes: every endpoint that has a normalizer. */
+export const processedTopics = (): string[] => NORMALIZED_API_NAMES.map((api) => rawTopic(api));
+
+export async function processRun(
+  runtime: Runtime,
+  options: {
+    until: 'caught-up' | 'stopped';
+    signal?: AbortSignal;
+    onProgress?: (stats: ProcessStats) => void;
+    logger?: Parameters<typeof runProcessor>[0]['logger'];
+  },
+): Promise<ProcessStats> {
+  return runProcessor({
+    log: runtime.log,
+    codec: runtime.codec,
+    pool: runtime.pool,
+    consumer: PROCESSOR_CONSUMER,
+    topics: processedTopics(),
+    batchSize: runtime.config.pipeline.processBatchSize,
+    until: options.until,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    logger: options.logger,
+  });
+}
+
+/** Folds the control log into the projection tables up to its current end. */
+export async function projectRun(runtime: Runtime): Promise<CatchUpReport> {
+  return new ProjectionRunner({ log: runtime.log, codec: runtime.codec, pool: runtime.pool }).catchUp();
+}

@@ -1,0 +1,491 @@
+import type pg from 'pg';
+import { rawTopic } from '../contracts/catalog/index.js';
+import { DecodeError, EventLogError, ValidationError, type XassetError } from '../contracts/errors.js';
+import { type DeadLetter, DLQ_TOPIC } from '../contracts/events/dead-letter.js';
+import { isMarketAsset, marketKey, marketTopic, type NormalizedBar } from '../contracts/normalized/market.js';
+import type { TableName } from '../contracts/normalized/tables.js';
+import type { SchemaCodec } from '../infra/codec/schema-codec.js';
+import type { EventLog, LogRecord, OutgoingRecord, Subscription } from '../infra/log/event-log.js';
+import { withTransaction } from '../infra/store/pg.js';
+import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
+import { canNormalize, normalize } from './normalize/index.js';
+import {
+  type OffsetCommit,
+  OffsetMovedError,
+  predictChanges,
+  readConsumerOffsets,
+  type SinkResult,
+  sinkBatch,
+} from './sink/pg-sink.js';
+
+type Stage = DeadLetter['stage'];
+
+export interface ProcessStats {
+  /** Raw records consumed (dead letters included; redelivered records already stored excluded). */
+  records: number;
+  /** Redelivered records below the stored consumer offset, skipped. */
+  skipped: number;
+  /** Rows inserted or updated per table, extension tables included. */
+  rowsWritten: Partial<Record<TableName, number>>;
+  inserted: number;
+  revisions: number;
+  /** Rows whose stored content was already equal (identical re-fetches), within and across batches. */
+  duplicates: number;
+  /** Normalized rows appended to `market.<asset>.v1`. */
+  published: number;
+  deadLettered: { total: number; byStage: Partial<Record<Stage, number>>; byCode: Record<string, number> };
+  /** Database transactions committed. */
+  batches: number;
+  durationMs: number;
+  /** Records in the log not yet consumed when the run ended (0 after a caught-up run). */
+  lagAtEnd: number;
+}
+
+/** The slice of a pino logger the processor uses. */
+export interface ProcessorLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+export interface ProcessorOptions {
+  log: EventLog;
+  codec: SchemaCodec;
+  pool: pg.Pool;
+  /** Consumer name: the log group and the consumer_offset rows. One running processor per name. */
+  consumer: string;
+  /** Raw topics (`tushare.raw.<api_name>`) of endpoints with a normalizer. */
+  topics: readonly string[];
+  /** Raw records per database transaction at most; bigger log batches are split. */
+  batchSize: number;
+  /**
+   * `caught-up`: stop once the end offsets seen at start are stored (`xasset process`); `stopped`:
+   * keep consuming until `signal` aborts. Either way an abort stops after the batch in flight.
+   */
+  until: 'caught-up' | 'stopped';
+  signal?: AbortSignal;
+  onProgress?: (stats: ProcessStats) => void;
+  logger?: ProcessorLogger;
+  /**
+   * Prefix of every topic read and written (`<prefix>tushare.raw.daily`, `<prefix>xasset.dlq.v1`,
+   * `<prefix>market.stock.v1`), for environments sharing one Kafka cluster; none by default.
+   */
+  topicPrefix?: string;
+}
+
+const slotOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** Thrown inside the log handler to stop without committing the rest of a log batch. */
+class Stopping extends Error {}
+
+/** The sink did not do what the read before it predicted: someone else wrote the same keys. */
+class PredictionMismatch extends Error {}
+
+const ATTEMPTS = 5;
+
+/**
+ * Consumes raw topics into the market-data tables, exactly once in effect.
+ *
+ * The database is the source of truth for progress: consumer_offset is written in the same
+ * transaction as the rows. The log group's committed offsets trail it (the log commits a batch
+ * only after the handler returns), so after a crash between the two the log redelivers records the
+ * database already holds, and they are skipped here. Per batch of at most `batchSize` records:
+ *
+ * 1. decode (DecodeError → dead letter, stage `decode`) and normalize (NormalizeError → dead
+ *    letter, stage `normalize`); poison never stops the run and is never dropped silently;
+ * 2. collapse to one row per key, last by offset wins (planBatch);
+ * 3. read which market_bar rows the upsert will insert or revise;
+ * 4. append the dead letters and those normalized bars to the log — before the commit, so a crash
+ *    can only repeat them (at least once), never lose them;
+ * 5. one transaction: stage + upsert every table, compare-and-set the consumer offsets, check the
+ *    upsert changed exactly the predicted bars, commit.
+ *
+ * A crash anywhere leaves the database either before or after step 5 as a whole, and a restart
+ * continues from the stored offsets; the rows end up equal to a run without the crash.
+ */
+export async function runProcessor(options: ProcessorOptions): Promise<ProcessStats> {
+  const started = Date.now();
+  const apiOf = topicApis(options.topics, options.topicPrefix ?? '');
+  const stats: ProcessStats = {
+    records: 0,
+    skipped: 0,
+    rowsWritten: {},
+    inserted: 0,
+    revisions: 0,
+    duplicates: 0,
+    published: 0,
+    deadLettered: { total: 0, byStage: {}, byCode: {} },
+    batches: 0,
+    durationMs: 0,
+    lagAtEnd: 0,
+  };
+  const positions = await readConsumerOffsets(options.pool, options.consumer, options.topics);
+  await refuseIfLogAhead(options, positions);
+
+  const targets = new Map<string, number>();
+  if (options.until === 'caught-up') {
+    for (const topic of options.topics) {
+      for (const [partition, end] of await options.log.endOffsets(topic))
+        targets.set(slotOf(topic, partition), end);
+    }
+  }
+  const caughtUp = () =>
+    options.until === 'caught-up' && [...targets].every(([slot, end]) => (positions.get(slot) ?? 0) >= end);
+
+  const finish = async (): Promise<ProcessStats> => {
+    stats.lagAtEnd = await lagOf(options, positions);
+    stats.durationMs = Date.now() - started;
+    options.logger?.info({ consumer: options.consumer, ...stats }, 'processor finished');
+    return snapshot(stats);
+  };
+  if (caughtUp() || options.signal?.aborted) return finish();
+
+  const worker = new ChunkWorker(options, apiOf, positions, stats);
+  let stopping = false;
+  let settle!: (err?: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => {
+    settle = (err) => (err === undefined ? resolve() : reject(err));
+  });
+  const onAbort = () => {
+    stopping = true;
+    settle();
+  };
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+
+  let subscription: Subscription | undefined;
+  try {
+    subscription = await options.log.subscribe({
+      group: options.consumer,
+      topics: options.topics,
+      fromBeginning: true,
+      onBatch: async (records) => {
+        for (let start = 0; start < records.length; start += options.batchSize) {
+          if (stopping) throw new Stopping();
+          await worker.process(records.slice(start, start + options.batchSize));
+          options.onProgress?.(snapshot(stats));
+        }
+        if (caughtUp()) settle();
+      },
+      onError: (err) => {
+        if (!(err instanceof Stopping)) settle(err);
+      },
+    });
+    await done;
+  } finally {
+    stopping = true;
+    options.signal?.removeEventListener('abort', onAbort);
+    await subscription?.stop();
+  }
+  return finish();
+}
+
+function topicApis(topics: readonly string[], prefix: string): Map<string, string> {
+  const apis = new Map<string, string>();
+  const issues: { path: string; message: string }[] = [];
+  const raw = `${prefix}tushare.raw.`;
+  for (const topic of topics) {
+    const api = topic.startsWith(raw) ? topic.slice(raw.length) : '';
+    if (!canNormalize(api) || `${prefix}${rawTopic(api)}` !== topic) {
+      issues.push({ path: topic, message: 'not a raw topic of an endpoint with a normalizer' });
+    } else apis.set(topic, api);
+  }
+  if (topics.length === 0) issues.push({ path: 'topics', message: 'no topic to process' });
+  if (issues.length > 0) throw new ValidationError('processor topics', issues);
+  return apis;
+}
+
+/**
+ * The log group must never be ahead of the database: it would skip records the database never
+ * stored. That happens only if the database was reset or restored under a live group; refuse then.
+ */
+async function refuseIfLogAhead(options: ProcessorOptions, positions: Map<string, number>): Promise<void> {
+  for (const topic of options.topics) {
+    for (const [partition, committed] of await options.log.committedOffsets(options.consumer, topic)) {
+      const stored = positions.get(slotOf(topic, partition)) ?? 0;
+      if (committed > stored) {
+        throw new EventLogError(
+          `log group ${options.consumer} is at ${committed} on ${topic}/${partition} but the database holds ` +
+            `only up to ${stored}; the records between would be skipped. Use a new consumer name or reset the group.`,
+          { consumer: options.consumer, topic, partition, committed, stored },
+        );
+      }
+    }
+  }
+}
+
+async function lagOf(options: ProcessorOptions, positions: Map<string, number>): Promise<number> {
+  let lag = 0;
+  for (const topic of options.topics) {
+    for (const [partition, end] of await options.log.endOffsets(topic)) {
+      lag += Math.max(0, end - (positions.get(slotOf(topic, partition)) ?? 0));
+    }
+  }
+  return lag;
+}
+
+function snapshot(stats: ProcessStats): ProcessStats {
+  return {
+    ...stats,
+    rowsWritten: { ...stats.rowsWritten },
+    deadLettered: {
+      total: stats.deadLettered.total,
+      byStage: { ...stats.deadLettered.byStage },
+      byCode: { ...stats.deadLettered.byCode },
+    },
+  };
+}
+
+interface Poison {
+  record: LogRecord;
+  stage: Stage;
+  error: XassetError;
+}
+
+/** One batch of records from the log through decode, normalize, publish and sink. */
+class ChunkWorker {
+  constructor(
+    private readonly options: ProcessorOptions,
+    private readonly apiOf: ReadonlyMap<string, string>,
+    private readonly positions: Map<string, number>,
+    private readonly stats: ProcessStats,
+  ) {}
+
+  get #prefix(): string {
+    return this.options.topicPrefix ?? '';
+  }
+
+  async process(records: readonly LogRecord[]): Promise<void> {
+    const deadLettersSent = new Set<string>();
+    const published = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#attempt(records, deadLettersSent, published);
+        return;
+      } catch (err) {
+        const retryable = err instanceof OffsetMovedError || err instanceof PredictionMismatch;
+        if (!retryable) throw err;
+        if (attempt >= ATTEMPTS) {
+          throw new EventLogError(
+            `consumer ${this.options.consumer}: another writer kept changing the same offsets or rows; is a second processor running under this name?`,
+            { consumer: this.options.consumer, attempts: attempt },
+            { cause: err },
+          );
+        }
+        this.options.logger?.warn(
+          { consumer: this.options.consumer, attempt, reason: err.message },
+          'batch retried',
+        );
+        // Another writer moved on: take the stored offsets again and redo the batch from them.
+        const fresh = await readConsumerOffsets(
+          this.options.pool,
+          this.options.consumer,
+          this.options.topics,
+        );
+        for (const [slot, next] of fresh) this.positions.set(slot, next);
+      }
+    }
+  }
+
+  async #attempt(
+    records: readonly LogRecord[],
+    deadLettersSent: Set<string>,
+    published: Set<string>,
+  ): Promise<void> {
+    const expected = new Map<string, number | null>();
+    const nextOffsets = new Map<string, OffsetCommit>();
+    const fresh: LogRecord[] = [];
+    let skipped = 0;
+    for (const record of records) {
+      const slot = slotOf(record.topic, record.partition);
+      if (!expected.has(slot)) expected.set(slot, this.positions.get(slot) ?? null);
+      if (record.offset < (expected.get(slot) ?? 0)) {
+        skipped += 1;
+        continue;
+      }
+      fresh.push(record);
+      const commit = nextOffsets.get(slot);
+      const next = record.offset + 1;
+      if (!commit || next > commit.next) {
+        nextOffsets.set(slot, {
+          topic: record.topic,
+          partition: record.partition,
+          expected: expected.get(slot) ?? null,
+          next,
+        });
+      }
+    }
+    if (fresh.length === 0) {
+      this.stats.skipped += skipped;
+      return;
+    }
+
+    const normalized: SourcedRows[] = [];
+    const poison: Poison[] = [];
+    for (const record of fresh) {
+      const outcome = await this.#normalize(record);
+      if ('rows' in outcome) normalized.push(outcome);
+      else poison.push(outcome);
+    }
+    const plan = planBatch(normalized);
+    const bars = plan.byTable.get('market_bar') ?? [];
+    const predicted = await predictChanges(this.options.pool, 'market_bar', bars);
+
+    await this.#appendDeadLetters(poison, deadLettersSent);
+    const publishedNow = await this.#publish(bars, predicted, published);
+
+    const result = await withTransaction(this.options.pool, async (client) => {
+      const sunk = await sinkBatch(client, plan, {
+        consumer: this.options.consumer,
+        commits: [...nextOffsets.values()],
+      });
+      verifyPrediction(predicted, sunk);
+      return sunk;
+    });
+
+    for (const commit of nextOffsets.values())
+      this.positions.set(slotOf(commit.topic, commit.partition), commit.next);
+    this.#count(fresh.length, skipped, poison, plan, result, publishedNow);
+    this.options.logger?.debug(
+      { consumer: this.options.consumer, records: fresh.length, deadLetters: poison.length },
+      'batch committed',
+    );
+  }
+
+  async #normalize(record: LogRecord): Promise<SourcedRows | Poison> {
+    const api = this.apiOf.get(record.topic) ?? '';
+    let raw: unknown;
+    try {
+      raw = await this.options.codec.decode(record.topic, record.value);
+    } catch (err) {
+      if (err instanceof DecodeError) return { record, stage: 'decode', error: err };
+      throw err;
+    }
+    const result = normalize(api, raw);
+    if (!result.ok) return { record, stage: 'normalize', error: result.error };
+    return {
+      source: { topic: record.topic, partition: record.partition, offset: record.offset },
+      rows: result.rows,
+    };
+  }
+
+  async #appendDeadLetters(poison: readonly Poison[], sent: Set<string>): Promise<void> {
+    const outgoing: OutgoingRecord[] = [];
+    for (const { record, stage, error } of poison) {
+      const id = `${record.topic}\u0000${record.partition}\u0000${record.offset}`;
+      if (sent.has(id)) continue;
+      sent.add(id);
+      const letter: DeadLetter = {
+        sourceTopic: record.topic,
+        sourcePartition: record.partition,
+        sourceOffset: record.offset,
+        key: record.key,
+        payloadBase64: record.value.toString('base64'),
+        stage,
+        errorCode: error.code,
+        reason: error.message,
+        failedAt: Date.now(),
+      };
+      outgoing.push({
+        key: record.key,
+        value: await this.options.codec.encode(this.#prefix + DLQ_TOPIC, letter),
+      });
+    }
+    if (outgoing.length > 0) await this.options.log.append(this.#prefix + DLQ_TOPIC, outgoing);
+  }
+
+  /** Appends the bars the upsert is about to insert or revise, grouped per asset topic. */
+  async #publish(
+    bars: readonly PlannedRow[],
+    predicted: ReadonlyMap<string, 'insert' | 'revision'>,
+    published: Set<string>,
+  ): Promise<number> {
+    const byTopic = new Map<string, OutgoingRecord[]>();
+    let count = 0;
+    for (const bar of bars) {
+      const change = predicted.get(bar.key);
+      if (change === undefined) continue;
+      const message = normalizedBar(bar, change === 'revision');
+      const id = `${bar.key}\u0000${message.content_hash}`;
+      if (published.has(id)) continue;
+      published.add(id);
+      const topic = this.#prefix + marketTopic(message.asset_class);
+      const list = byTopic.get(topic) ?? [];
+      list.push({
+        key: marketKey(message.asset_class, message.ts_code, message.trade_date),
+        value: await this.options.codec.encode(topic, message),
+      });
+      byTopic.set(topic, list);
+      count += 1;
+    }
+    for (const [topic, outgoing] of byTopic) await this.options.log.append(topic, outgoing);
+    return count;
+  }
+
+  #count(
+    records: number,
+    skipped: number,
+    poison: readonly Poison[],
+    plan: BatchPlan,
+    result: SinkResult,
+    published: number,
+  ): void {
+    const { stats } = this;
+    stats.records += records;
+    stats.skipped += skipped;
+    stats.batches += 1;
+    stats.published += published;
+    stats.duplicates += plan.superseded;
+    for (const counts of result.counts.values()) {
+      stats.inserted += counts.inserted;
+      stats.revisions += counts.revised;
+      stats.duplicates += counts.duplicates;
+    }
+    for (const [table, written] of result.written) {
+      stats.rowsWritten[table] = (stats.rowsWritten[table] ?? 0) + written;
+    }
+    for (const { stage, error } of poison) {
+      stats.deadLettered.total += 1;
+      stats.deadLettered.byStage[stage] = (stats.deadLettered.byStage[stage] ?? 0) + 1;
+      stats.deadLettered.byCode[error.code] = (stats.deadLettered.byCode[error.code] ?? 0) + 1;
+    }
+  }
+}
+
+function verifyPrediction(predicted: ReadonlyMap<string, 'insert' | 'revision'>, result: SinkResult): void {
+  const actual = result.changed.get('market_bar') ?? new Map<string, boolean>();
+  if (actual.size !== predicted.size) {
+    throw new PredictionMismatch(`market_bar changed ${actual.size} rows, ${predicted.size} predicted`);
+  }
+  for (const [key, inserted] of actual) {
+    const expected = predicted.get(key);
+    if (expected === undefined || (expected === 'insert') !== inserted) {
+      throw new PredictionMismatch(`market_bar row ${key} changed unlike predicted`);
+    }
+  }
+}
+
+/** The normalized topic record of a market_bar row and its extension columns. */
+function normalizedBar(bar: PlannedRow, revision: boolean): NormalizedBar {
+  const asset = bar.values.asset_class;
+  if (typeof asset !== 'string' || !isMarketAsset(asset))
+    throw new Error(`not a market asset: ${String(asset)}`);
+  const message: Record<string, unknown> = {};
+  for (const [column, value] of Object.entries(bar.values)) {
+    if (column !== 'content_hash') message[column] = value;
+  }
+  for (const dependent of bar.dependents) {
+    for (const [column, value] of Object.entries(dependent.values)) {
+      if (!(column in message)) message[column] = value;
+    }
+  }
+  const hash = bar.values.content_hash;
+  return {
+    ...message,
+    asset_class: asset,
+    content_hash: Buffer.isBuffer(hash) ? hash.toString('hex') : '',
+    revision,
+    source_topic: bar.source.topic,
+    source_partition: bar.source.partition,
+    source_offset: bar.source.offset,
+  } as NormalizedBar;
+}

@@ -1,0 +1,315 @@
+import type pg from 'pg';
+import {
+  type ColumnSpec,
+  type ColumnType,
+  columnsOf,
+  TABLES,
+  type TableName,
+  type TableSpec,
+} from '../../contracts/normalized/tables.js';
+import { type BatchPlan, keyOf, type PlannedRow } from '../batch.js';
+import type { ColumnValue } from '../normalize/values.js';
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/** Per primary table: rows staged, and what the upsert did with them. */
+export interface TableCounts {
+  staged: number;
+  inserted: number;
+  revised: number;
+  /** staged − inserted − revised: rows whose stored content was already equal. */
+  duplicates: number;
+}
+
+export interface SinkResult {
+  /** Primary tables (not extension tables). */
+  counts: Map<TableName, TableCounts>;
+  /** Rows inserted or updated per table, extension tables included. */
+  written: Map<TableName, number>;
+  /** Keys the upserts inserted (true) or revised (false), per primary table. */
+  changed: Map<TableName, Map<string, boolean>>;
+}
+
+export interface OffsetCommit {
+  topic: string;
+  partition: number;
+  /** The next_offset the processor read before the batch; null when the row did not exist. */
+  expected: number | null;
+  next: number;
+}
+
+/** consumer_offset moved between read and write: another member of the group consumed the partition. */
+export class OffsetMovedError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {
+    super(`consumer offset of ${topic}/${partition} moved under this processor`);
+  }
+}
+
+const SQL_TYPE: Record<ColumnType, string> = {
+  text: 'text',
+  date: 'date',
+  timestamptz: 'timestamptz',
+  double: 'double precision',
+  boolean: 'boolean',
+  jsonb: 'jsonb',
+};
+
+interface WriteColumn {
+  name: string;
+  sqlType: string;
+  read: (row: PlannedRow | { values: Readonly<Record<string, ColumnValue>> }) => unknown;
+}
+
+/** Rows are staged with these many rows per INSERT; arrays are one parameter per column, so this
+ * only bounds the size of one protocol message. */
+const STAGE_CHUNK = 10_000;
+
+const valueColumn = (column: ColumnSpec): WriteColumn => ({
+  name: column.name,
+  sqlType: SQL_TYPE[column.type],
+  read: (row) => {
+    const value = row.values[column.name] ?? null;
+    return column.type === 'jsonb' && value !== null ? JSON.stringify(value) : value;
+  },
+});
+
+/** Every column the sink writes for a table, bookkeeping included (updated_at is set by SQL). */
+function writeColumns(spec: TableSpec): WriteColumn[] {
+  const columns = columnsOf(spec.name).map(valueColumn);
+  if (spec.hashed) {
+    columns.push({ name: 'content_hash', sqlType: 'bytea', read: (row) => row.values.content_hash ?? null });
+  }
+  if (spec.sourced) {
+    columns.push(
+      { name: 'source_topic', sqlType: 'text', read: (row) => (row as PlannedRow).source.topic },
+      { name: 'source_partition', sqlType: 'integer', read: (row) => (row as PlannedRow).source.partition },
+      { name: 'source_offset', sqlType: 'bigint', read: (row) => (row as PlannedRow).source.offset },
+    );
+  }
+  return columns;
+}
+
+const quote = (name: string) => `"${name}"`;
+
+interface TableSql {
+  columns: WriteColumn[];
+  createStage: string;
+  stage: string;
+  /** Upserts the ordinary staged rows, writing only changed ones. */
+  upsert: string;
+  /** Upserts the forced staged rows, whatever is stored. */
+  upsertForced: string;
+}
+
+/**
+ * SQL for one table, built once. Rows are loaded into a TEMP staging table with one
+ * INSERT … SELECT FROM unnest(array per column) (one parameter per column, so no 65535-parameter
+ * limit), then moved with one INSERT … SELECT … ON CONFLICT DO UPDATE … WHERE <changed>:
+ * - hashed tables: changed = the content hash differs (duplicates write nothing);
+ * - tables without a hash (trade_calendar): changed = any value differs;
+ * - extension tables: always written, because only rows whose parent changed are staged.
+ * `xmax = 0` in RETURNING tells a fresh insert from an update of an existing row.
+ */
+function buildSql(spec: TableSpec): TableSql {
+  const columns = writeColumns(spec);
+  const stageName = `xasset_stage_${spec.name}`;
+  const names = columns.map((c) => quote(c.name));
+  const keyNames = spec.key.map((c) => quote(c.name));
+  const updatable = columns.filter((c) => !spec.key.some((k) => k.name === c.name));
+  let changed = '';
+  if (spec.hashed) changed = 'WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash';
+  else if (!spec.extends) {
+    const values = spec.values.map((c) => quote(c.name));
+    changed = `WHERE (${values.map((v) => `t.${v}`).join(', ')}) IS DISTINCT FROM (${values
+      .map((v) => `EXCLUDED.${v}`)
+      .join(', ')})`;
+  }
+  const upsertSql = (forced: boolean) => `INSERT INTO ${quote(spec.name)} AS t (${names.join(', ')})
+      SELECT ${names.join(', ')} FROM ${stageName} WHERE xforce = ${forced} ORDER BY ${keyNames.join(', ')}
+      ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET
+        ${[...updatable.map((c) => `${quote(c.name)} = EXCLUDED.${quote(c.name)}`), 'updated_at = now()'].join(', ')}
+      ${forced ? '' : changed}
+      RETURNING ${spec.key.map((c) => `t.${quote(c.name)}::text AS ${quote(c.name)}`).join(', ')}, (t.xmax = 0) AS inserted`;
+  return {
+    columns,
+    createStage: `CREATE TEMP TABLE IF NOT EXISTS ${stageName} (${columns
+      .map((c) => `${quote(c.name)} ${c.sqlType}`)
+      .join(', ')}, xforce boolean NOT NULL) ON COMMIT DELETE ROWS`,
+    stage: `INSERT INTO ${stageName} (${names.join(', ')}, xforce)
+      SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${c.sqlType}[]`).join(', ')}, $${columns.length + 1}::boolean[])`,
+    upsert: upsertSql(false),
+    upsertForced: upsertSql(true),
+  };
+}
+
+const SQL = new Map<TableName, TableSql>(
+  (Object.keys(TABLES) as TableName[]).map((name) => [name, buildSql(TABLES[name])]),
+);
+
+function sqlOf(table: TableName): TableSql {
+  const sql = SQL.get(table);
+  if (!sql) throw new Error(`no sink SQL for ${table}`);
+  return sql;
+}
+
+/** Temp tables live as long as their connection; remember which connections already have which. */
+const staged = new WeakMap<object, Set<TableName>>();
+
+async function stageRows(
+  client: Queryable,
+  table: TableName,
+  rows: ReadonlyArray<PlannedRow | { values: Readonly<Record<string, ColumnValue>>; force?: boolean }>,
+): Promise<void> {
+  const sql = sqlOf(table);
+  const known = staged.get(client) ?? new Set<TableName>();
+  staged.set(client, known);
+  if (!known.has(table)) {
+    await client.query(sql.createStage);
+    known.add(table);
+  }
+  for (let start = 0; start < rows.length; start += STAGE_CHUNK) {
+    const chunk = rows.slice(start, start + STAGE_CHUNK);
+    const params: unknown[][] = sql.columns.map((column) => chunk.map((row) => column.read(row)));
+    params.push(chunk.map((row) => ('force' in row ? row.force === true : false)));
+    await client.query(sql.stage, params);
+  }
+}
+
+interface Returned {
+  inserted: boolean;
+  [key: string]: unknown;
+}
+
+async function upsertStaged(client: Queryable, table: TableName, force: boolean): Promise<Returned[]> {
+  const sql = sqlOf(table);
+  const { rows } = await client.query<Returned>(force ? sql.upsertForced : sql.upsert);
+  return rows;
+}
+
+function returnedKey(table: TableName, row: Returned): string {
+  return JSON.stringify(TABLES[table].key.map((c) => row[c.name] ?? null));
+}
+
+/**
+ * Writes one planned batch and the consumer offsets it consumed, inside the caller's transaction.
+ * Primary rows are upserted set-wise per table; the extension rows of every inserted or revised
+ * parent follow; then each partition's next_offset is compare-and-set, so two members of a group
+ * that read the same records cannot both commit them (the loser's transaction fails and rolls back).
+ */
+export async function sinkBatch(
+  client: Queryable,
+  plan: BatchPlan,
+  offsets: { consumer: string; commits: readonly OffsetCommit[] },
+): Promise<SinkResult> {
+  try {
+    return await writeAll(client, plan, offsets);
+  } catch (err) {
+    // A rolled-back transaction takes a CREATE TEMP TABLE made inside it along.
+    staged.delete(client);
+    throw err;
+  }
+}
+
+async function writeAll(
+  client: Queryable,
+  plan: BatchPlan,
+  offsets: { consumer: string; commits: readonly OffsetCommit[] },
+): Promise<SinkResult> {
+  const result: SinkResult = { counts: new Map(), written: new Map(), changed: new Map() };
+  for (const [table, rows] of plan.byTable) {
+    if (rows.length === 0) continue;
+    await stageRows(client, table, rows);
+    const returned = [
+      ...(await upsertStaged(client, table, false)),
+      ...(rows.some((r) => r.force) ? await upsertStaged(client, table, true) : []),
+    ];
+    const changed = new Map(returned.map((r) => [returnedKey(table, r), r.inserted === true]));
+    const inserted = returned.filter((r) => r.inserted === true).length;
+    result.changed.set(table, changed);
+    result.counts.set(table, {
+      staged: rows.length,
+      inserted,
+      revised: returned.length - inserted,
+      duplicates: rows.length - returned.length,
+    });
+    result.written.set(table, returned.length);
+
+    const dependents = new Map<TableName, { values: Readonly<Record<string, ColumnValue>> }[]>();
+    for (const row of rows) {
+      if (!changed.has(row.key)) continue;
+      for (const dependent of row.dependents) {
+        const list = dependents.get(dependent.table) ?? [];
+        list.push(dependent);
+        dependents.set(dependent.table, list);
+      }
+    }
+    for (const [extTable, extRows] of dependents) {
+      await stageRows(client, extTable, extRows);
+      const written = await upsertStaged(client, extTable, false);
+      result.written.set(extTable, (result.written.get(extTable) ?? 0) + written.length);
+    }
+  }
+  for (const commit of offsets.commits) {
+    const { rowCount } = await client.query(
+      `INSERT INTO consumer_offset (consumer, topic, partition, next_offset) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (consumer, topic, partition) DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()
+       WHERE consumer_offset.next_offset = $5`,
+      [offsets.consumer, commit.topic, commit.partition, commit.next, commit.expected ?? -1],
+    );
+    if (rowCount !== 1) throw new OffsetMovedError(commit.topic, commit.partition);
+  }
+  return result;
+}
+
+/**
+ * Which of `rows` an upsert would insert or revise right now: key absent, hash different, or
+ * forced. Read before the write transaction, so the normalized topics can be appended before the
+ * commit even where the log shares the database's single connection (PGlite); sinkBatch's result
+ * is then checked against it.
+ */
+export async function predictChanges(
+  db: Queryable,
+  table: TableName,
+  rows: readonly PlannedRow[],
+): Promise<Map<string, 'insert' | 'revision'>> {
+  const spec = TABLES[table];
+  if (!spec.hashed) throw new Error(`predictChanges needs a hashed table, not ${table}`);
+  const out = new Map<string, 'insert' | 'revision'>();
+  if (rows.length === 0) return out;
+  const keys = spec.key;
+  const params: unknown[] = [
+    ...keys.map((c) => rows.map((r) => r.values[c.name] ?? null)),
+    rows.map((r) => r.values.content_hash ?? null),
+    rows.map((r) => r.force),
+  ];
+  const n = keys.length;
+  const { rows: found } = await db.query<{ i: string; missing: boolean }>(
+    `SELECT u.i, t.content_hash IS NULL AS missing
+     FROM unnest(${keys.map((c, i) => `$${i + 1}::${SQL_TYPE[c.type]}[]`).join(', ')}, $${n + 1}::bytea[], $${n + 2}::boolean[])
+       WITH ORDINALITY AS u(${keys.map((_, i) => `k${i}`).join(', ')}, h, f, i)
+     LEFT JOIN ${quote(table)} t ON ${keys.map((c, i) => `t.${quote(c.name)} = u.k${i}`).join(' AND ')}
+     WHERE u.f OR t.content_hash IS DISTINCT FROM u.h`,
+    params,
+  );
+  for (const { i, missing } of found) {
+    const row = rows[Number(i) - 1];
+    if (row) out.set(keyOf(table, row.values), missing ? 'insert' : 'revision');
+  }
+  return out;
+}
+
+/** The consumer's stored next offsets for some topics, per `topic\u0000partition`. */
+export async function readConsumerOffsets(
+  db: Queryable,
+  consumer: string,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ topic: string; partition: number; next_offset: string | number }>(
+    'SELECT topic, partition, next_offset FROM consumer_offset WHERE consumer = $1 AND topic = ANY($2::text[])',
+    [consumer, topics],
+  );
+  return new Map(rows.map((r) => [`${r.topic}\u0000${r.partition}`, Number(r.next_offset)]));
+}

@@ -1,0 +1,115 @@
+import type { ControlPayload } from '../../contracts/events/control.js';
+import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
+import type { BatchGate } from './types.js';
+
+/**
+ * The roadmap's phase rules: A → B(P0) → C(P1) → D(P2) → E, one at a time; a phase is left only
+ * through its exit gate; a regression of any gate already passed freezes the later phases and rolls
+ * the current phase back. Pure decisions: the command that appends PhaseAdvanced / PhaseFrozen /
+ * FlagsChanged acts on them.
+ */
+export type Phase = ControlPayload<'PhaseAdvanced'>['to'];
+export const PHASES: readonly Phase[] = ['A', 'B', 'C', 'D', 'E'];
+
+/** A's exit is the foundation's health (schema, flags and rollback baselines); E has no exit. */
+export type ExitGate = 'foundation' | BatchGate;
+export const EXIT_GATE: Readonly<Record<Phase, ExitGate | null>> = {
+  A: 'foundation',
+  B: 'p0',
+  C: 'p1',
+  D: 'p2',
+  E: null,
+};
+
+const BATCH_SWITCH: Readonly<Record<BatchGate, FlagName>> = {
+  p0: 'p0Enabled',
+  p1: 'p1Enabled',
+  p2: 'p2Enabled',
+};
+
+/** What a decision needs of a gate; a GateVerdict is one, and so is `{ gate: 'foundation', passed }`. */
+export interface GateOutcome {
+  gate: string;
+  passed: boolean;
+  failures?: readonly string[];
+}
+
+export type AdvanceDecision =
+  | { allowed: true; from: Phase; to: Phase; gate: ExitGate }
+  | { allowed: false; reasons: string[] };
+
+export interface RegressionDecision {
+  phase: Phase;
+  /** Phases after the current one, which may not start while this holds. */
+  freeze: Phase[];
+  /** The current batch switched off: the partial flags for the FlagsChanged that rolls it back. */
+  rollbackFlags: Partial<RolloutFlags>;
+  rolledBackTo: Phase | null;
+  failedGates: ExitGate[];
+  reason: string;
+}
+
+const indexOf = (phase: Phase) => PHASES.indexOf(phase);
+
+/** Exit gates of the phases before `phase`: passed to get here, so they must keep holding. */
+function passedGates(phase: Phase): ExitGate[] {
+  return PHASES.slice(0, indexOf(phase))
+    .map((p) => EXIT_GATE[p])
+    .filter((g): g is ExitGate => g !== null);
+}
+
+/**
+ * Advancing needs the current phase's exit gate. Entering P2 (and E) also needs the earlier batch
+ * gates still passing (roadmap: "进入 P2 前，MUST 确认 P0/P1 门禁稳定"), given in `held`.
+ */
+export function decideAdvance(
+  current: Phase,
+  frozen: boolean,
+  exit: GateOutcome,
+  held: readonly GateOutcome[] = [],
+): AdvanceDecision {
+  const next = PHASES[indexOf(current) + 1];
+  const expected = EXIT_GATE[current];
+  const reasons: string[] = [];
+  if (frozen) reasons.push(`phase_frozen:${current}`);
+  if (next === undefined || expected === null)
+    return { allowed: false, reasons: [...reasons, 'final_phase'] };
+  if (exit.gate !== expected) reasons.push(`wrong_exit_gate:${exit.gate}!=${expected}`);
+  else if (!exit.passed) reasons.push(`exit_gate_failed:${expected}`, ...(exit.failures ?? []));
+  for (const gate of passedGates(current).filter((g) => g !== 'foundation')) {
+    const outcome = held.find((h) => h.gate === gate);
+    if (outcome === undefined) reasons.push(`held_gate_missing:${gate}`);
+    else if (!outcome.passed) reasons.push(`held_gate_failed:${gate}`);
+  }
+  return reasons.length > 0
+    ? { allowed: false, reasons }
+    : { allowed: true, from: current, to: next, gate: expected };
+}
+
+/**
+ * A gate passed earlier that fails now is a regression: freeze what comes later and switch the
+ * current batch off. In E every batch is live, so the batches whose gates failed are switched off.
+ * A gate without a verdict is not judged.
+ */
+export function decideRegression(
+  current: Phase,
+  verdicts: Partial<Record<ExitGate, GateOutcome>>,
+): RegressionDecision | null {
+  const failedGates = passedGates(current).filter((gate) => verdicts[gate]?.passed === false);
+  if (failedGates.length === 0) return null;
+  const currentGate = EXIT_GATE[current];
+  const batches: BatchGate[] =
+    currentGate === null
+      ? failedGates.filter((g): g is BatchGate => g !== 'foundation')
+      : currentGate === 'foundation'
+        ? []
+        : [currentGate];
+  return {
+    phase: current,
+    freeze: PHASES.slice(indexOf(current) + 1),
+    rollbackFlags: Object.fromEntries(batches.map((b) => [BATCH_SWITCH[b], false])),
+    rolledBackTo: PHASES[indexOf(current) - 1] ?? null,
+    failedGates,
+    reason: `gate_regressed:${failedGates.join(',')}`,
+  };
+}

@@ -1,0 +1,106 @@
+import type { CoveragePoint } from '../gates/types.js';
+
+export type CellStatus = 'complete' | 'partial' | 'missing' | 'not_applicable';
+
+/** What the store says about one target × module × trade date. */
+export interface CellFacts {
+  switchedOn: boolean;
+  /** Whether the market opened that day; null when the trading calendar has no such day. */
+  open: boolean | null;
+  /** Symbol targets only: is the target an instrument of the module's asset class, listed that day. */
+  listing?: 'listed' | 'not_listed' | 'not_an_instrument';
+  expected: number;
+  got: number;
+}
+
+export interface CellVerdict {
+  status: CellStatus;
+  coverage: number | null;
+  reason?: string;
+}
+
+/**
+ * The cell rule. A listed stock with no row on an open day lowers coverage even when it was
+ * suspended: the store cannot tell a suspension from a gap, and the sandbox suspends some on
+ * purpose. The gates absorb that with a coverage threshold under 1 (gates.minCoverage).
+ */
+export function classifyCell(facts: CellFacts): CellVerdict {
+  const na = (reason: string): CellVerdict => ({ status: 'not_applicable', coverage: null, reason });
+  if (!facts.switchedOn) return na('switched off');
+  if (facts.open === null) return na('no trading calendar for this day');
+  if (!facts.open) return na('market closed');
+  if (facts.listing === 'not_an_instrument') return na("not an instrument of this module's asset class");
+  if (facts.listing === 'not_listed') return na('not listed on this day');
+  if (facts.expected === 0) return na('no instrument listed on this day');
+  const coverage = Math.min(facts.got, facts.expected) / facts.expected;
+  if (facts.got === 0) return { status: 'missing', coverage };
+  return { status: facts.got >= facts.expected ? 'complete' : 'partial', coverage };
+}
+
+export interface MatrixCell {
+  /** `universe` or a ts_code. */
+  target: string;
+  module: string;
+  tradeDate: string;
+  status: CellStatus;
+  /** Instruments listed that day (1 or 0 for a symbol target). */
+  expected: number;
+  /** Stored rows of those instruments. */
+  got: number;
+  coverage: number | null;
+  /** Universe only: stored rows of instruments the reference data does not list that day. */
+  unlisted?: number;
+  reason?: string;
+}
+
+export interface ModuleSummary {
+  complete: number;
+  partial: number;
+  missing: number;
+  not_applicable: number;
+  /** Stored over expected across the module's applicable cells; null when none applies. */
+  coverage: number | null;
+}
+
+export interface MatrixSummary {
+  cells: number;
+  byStatus: Record<CellStatus, number>;
+  byModule: Record<string, ModuleSummary>;
+}
+
+const emptyCounts = (): Record<CellStatus, number> => ({
+  complete: 0,
+  partial: 0,
+  missing: 0,
+  not_applicable: 0,
+});
+
+export function summarize(cells: readonly MatrixCell[]): MatrixSummary {
+  const byStatus = emptyCounts();
+  const totals = new Map<string, { counts: Record<CellStatus, number>; got: number; expected: number }>();
+  for (const cell of cells) {
+    byStatus[cell.status]++;
+    let total = totals.get(cell.module);
+    if (total === undefined) {
+      total = { counts: emptyCounts(), got: 0, expected: 0 };
+      totals.set(cell.module, total);
+    }
+    total.counts[cell.status]++;
+    if (cell.status !== 'not_applicable') {
+      total.got += Math.min(cell.got, cell.expected);
+      total.expected += cell.expected;
+    }
+  }
+  const byModule: Record<string, ModuleSummary> = {};
+  for (const [module, t] of totals) {
+    byModule[module] = { ...t.counts, coverage: t.expected === 0 ? null : t.got / t.expected };
+  }
+  return { cells: cells.length, byStatus, byModule };
+}
+
+/** The universe cells as the coverage series the gates and alerts read. */
+export function coverageSeries(cells: readonly MatrixCell[]): CoveragePoint[] {
+  return cells
+    .filter((c) => c.target === 'universe')
+    .map((c) => ({ tradeDate: c.tradeDate, module: c.module, coverage: c.coverage }));
+}

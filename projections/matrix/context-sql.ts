@@ -1,0 +1,103 @@
+import { endpoint } from '../../contracts/catalog/index.js';
+import { DEFAULT_FLAGS, RolloutFlagsV1 } from '../../contracts/flags.js';
+import type { ExplainContext, LastError, ProbeView, RunSummary } from './matrix.js';
+import type { Queryable } from './sql.js';
+
+/**
+ * Runs that concern a module: its own module runs, main runs carrying its ModuleResult, and, for a
+ * batch endpoint, the main runs of its batch (a main run without a batch fetched every batch).
+ * $1 module, $2 batch or null.
+ */
+const CONCERNS = `(chain = $1
+  OR module_results @> jsonb_build_array(jsonb_build_object('module', $1::text))
+  OR (chain = 'main' AND $2::text IS NOT NULL AND (batch = $2 OR batch IS NULL)))`;
+
+const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
+
+/**
+ * The projections' view around one module for `explainCell`: the flags in force (the latest
+ * FlagsChanged, or the roadmap baseline before any), its endpoint's permission probe, the last run
+ * that concerned it and the last error one reported (the run's or the module's own).
+ */
+export async function readExplainContext(db: Queryable, module: string): Promise<ExplainContext> {
+  const spec = endpoint(module);
+  const batch = spec.batch === 'module' ? null : spec.batch;
+  const [flags, probes, lastRun, lastError] = await Promise.all([
+    db.query<{ flags: unknown }>('SELECT flags FROM flags_history ORDER BY control_offset DESC LIMIT 1'),
+    db.query<{
+      api_name: string;
+      passed: boolean;
+      tushare_code: number | null;
+      message: string | null;
+      probed_at: number;
+    }>(
+      `SELECT api_name, passed, tushare_code, message, ${ms('probed_at')} AS probed_at
+       FROM permission_probe WHERE api_name = $1`,
+      [module],
+    ),
+    db.query<{
+      run_id: string;
+      chain: string;
+      batch: string | null;
+      status: string;
+      from_date: string | null;
+      to_date: string | null;
+      started_at: number;
+      finished_at: number | null;
+      error: string | null;
+    }>(
+      `SELECT run_id, chain, batch, status, to_char(from_date, 'YYYYMMDD') AS from_date,
+              to_char(to_date, 'YYYYMMDD') AS to_date, ${ms('started_at')} AS started_at,
+              ${ms('finished_at')} AS finished_at, error
+       FROM ingest_runs WHERE ${CONCERNS}
+       ORDER BY started_offset DESC LIMIT 1`,
+      [module, batch],
+    ),
+    db.query<{ run_id: string; error: string; at: number }>(
+      `SELECT run_id, error, at FROM (
+         SELECT run_id, error, ${ms('coalesce(finished_at, last_heartbeat)')} AS at, started_offset
+         FROM ingest_runs WHERE ${CONCERNS} AND error IS NOT NULL
+         UNION ALL
+         SELECT r.run_id, e->>'error', ${ms('coalesce(r.finished_at, r.last_heartbeat)')}, r.started_offset
+         FROM ingest_runs r CROSS JOIN jsonb_array_elements(r.module_results) AS e
+         WHERE e->>'module' = $1 AND e->>'error' IS NOT NULL
+       ) errors
+       ORDER BY started_offset DESC, at DESC LIMIT 1`,
+      [module, batch],
+    ),
+  ]);
+
+  const stored = flags.rows[0]?.flags;
+  const run = lastRun.rows[0];
+  const error = lastError.rows[0];
+  return {
+    flags: stored === undefined ? DEFAULT_FLAGS : RolloutFlagsV1.parse(stored),
+    probes: probes.rows.map(
+      (p): ProbeView => ({
+        apiName: p.api_name,
+        passed: p.passed,
+        tushareCode: p.tushare_code,
+        message: p.message,
+        probedAt: p.probed_at,
+      }),
+    ),
+    lastRun:
+      run === undefined
+        ? null
+        : ({
+            runId: run.run_id,
+            chain: run.chain,
+            batch: run.batch,
+            status: run.status,
+            fromDate: run.from_date,
+            toDate: run.to_date,
+            startedAt: run.started_at,
+            finishedAt: run.finished_at,
+            error: run.error,
+          } satisfies RunSummary),
+    lastError:
+      error === undefined
+        ? null
+        : ({ runId: error.run_id, error: error.error, at: error.at } satisfies LastError),
+  };
+}

@@ -1,0 +1,207 @@
+import { ValidationError } from '../../contracts/errors.js';
+import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
+import { datesBetween, isTradeDate, weekday } from '../gates/calendar.js';
+import { type CellStatus, classifyCell, type MatrixCell, type MatrixSummary, summarize } from './cell.js';
+import { isSwitchedOn, MATRIX_MODULES, type MatrixModule, matrixModule, switchesInForce } from './modules.js';
+import { type Queryable, readMissingSample, readSymbolCells, readUniverseCounts } from './sql.js';
+
+/** A range this long is a report, not a status page; longer asks are refused. */
+export const MAX_MATRIX_DAYS = 366;
+export const MAX_MATRIX_TARGETS = 200;
+export const MISSING_SAMPLE_SIZE = 20;
+
+export interface MatrixQuery {
+  /** `universe` (every listed instrument) or ts_codes. */
+  target: 'universe' | readonly string[];
+  /** api_names of daily market endpoints; all of them by default. */
+  modules?: readonly string[];
+  /** YYYYMMDD, both included. */
+  from: string;
+  to: string;
+  /** The flags in force: a module switched off is not applicable. */
+  flags: RolloutFlags;
+  /** The trading calendar the exchange-traded modules follow (default SSE). */
+  calendarExchange?: string;
+}
+
+export interface Matrix {
+  cells: MatrixCell[];
+  summary: MatrixSummary;
+}
+
+function validate(query: MatrixQuery): { modules: MatrixModule[]; targets: string[] | 'universe' } {
+  const issues: { path: string; message: string }[] = [];
+  for (const key of ['from', 'to'] as const) {
+    if (!isTradeDate(query[key])) issues.push({ path: key, message: 'a YYYYMMDD date' });
+  }
+  if (issues.length === 0) {
+    const days = datesBetween(query.from, query.to).length;
+    if (days === 0) issues.push({ path: 'to', message: 'on or after from' });
+    if (days > MAX_MATRIX_DAYS)
+      issues.push({ path: 'to', message: `at most ${MAX_MATRIX_DAYS} days from from` });
+  }
+  let targets: string[] | 'universe' = 'universe';
+  if (query.target !== 'universe') {
+    targets = [...new Set(query.target)];
+    if (targets.length === 0 || targets.length > MAX_MATRIX_TARGETS) {
+      issues.push({ path: 'target', message: `'universe' or 1 to ${MAX_MATRIX_TARGETS} ts_codes` });
+    }
+  }
+  if (issues.length > 0) throw new ValidationError('matrix query', issues);
+  return { modules: (query.modules ?? MATRIX_MODULES).map(matrixModule), targets };
+}
+
+const openOn = (module: MatrixModule, date: string, fromCalendar: boolean | null): boolean | null =>
+  module.calendar === 'weekdays' ? weekday(date) >= 1 && weekday(date) <= 5 : fromCalendar;
+
+/**
+ * The status matrix, SSOT-first: computed from the stored rows, the trading calendar and the
+ * instrument listings on every call, never from a cache. One query per call.
+ */
+export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<Matrix> {
+  const { modules, targets } = validate(query);
+  const byName = new Map(modules.map((m) => [m.module, m]));
+  const calendarExchange = query.calendarExchange ?? 'SSE';
+  const range = { modules, from: query.from, to: query.to, calendarExchange };
+  const cells: MatrixCell[] = [];
+
+  if (targets === 'universe') {
+    for (const row of await readUniverseCounts(db, range)) {
+      const module = byName.get(row.module) as MatrixModule;
+      const verdict = classifyCell({
+        switchedOn: isSwitchedOn(module, query.flags),
+        open: openOn(module, row.trade_date, row.is_open),
+        expected: row.expected,
+        got: row.got,
+      });
+      cells.push({
+        target: 'universe',
+        module: row.module,
+        tradeDate: row.trade_date,
+        ...verdict,
+        expected: row.expected,
+        got: row.got,
+        unlisted: row.unlisted,
+      });
+    }
+  } else {
+    for (const row of await readSymbolCells(db, { ...range, targets })) {
+      const module = byName.get(row.module) as MatrixModule;
+      const listed = row.listed === true;
+      const got = listed && row.got ? 1 : 0;
+      const verdict = classifyCell({
+        switchedOn: isSwitchedOn(module, query.flags),
+        open: openOn(module, row.trade_date, row.is_open),
+        listing: row.listed === null ? 'not_an_instrument' : listed ? 'listed' : 'not_listed',
+        expected: listed ? 1 : 0,
+        got,
+      });
+      cells.push({
+        target: row.ts_code,
+        module: row.module,
+        tradeDate: row.trade_date,
+        ...verdict,
+        expected: listed ? 1 : 0,
+        got,
+      });
+    }
+  }
+  return { cells, summary: summarize(cells) };
+}
+
+export interface ProbeView {
+  apiName: string;
+  passed: boolean;
+  tushareCode: number | null;
+  message: string | null;
+  probedAt: number;
+}
+
+export interface RunSummary {
+  runId: string;
+  chain: string;
+  batch: string | null;
+  status: string;
+  fromDate: string | null;
+  toDate: string | null;
+  startedAt: number;
+  finishedAt: number | null;
+  error: string | null;
+}
+
+export interface LastError {
+  runId: string;
+  error: string;
+  at: number;
+}
+
+/** What the projections know around a cell: read by context-sql.ts or handed in by the API. */
+export interface ExplainContext {
+  flags: RolloutFlags;
+  probes?: readonly ProbeView[];
+  lastRun?: RunSummary | null;
+  lastError?: LastError | null;
+}
+
+export interface CellExplanation {
+  target: string;
+  module: string;
+  tradeDate: string;
+  status: CellStatus;
+  expected: number;
+  got: number;
+  coverage: number | null;
+  unlisted?: number;
+  /** Up to 20 ts_codes expected that day with no stored row. */
+  missingSample: string[];
+  lastRun: RunSummary | null;
+  lastError: LastError | null;
+  /** The module's switches as in force (p2 sub-switches inert without p2Enabled). */
+  flagsInForce: Partial<Record<FlagName, boolean>>;
+  flagsUpdatedAt: number;
+  /** Permission probes of this module's endpoint. */
+  probes: ProbeView[];
+  notApplicableReason?: string;
+}
+
+/** One cell with the why: the same computation as the matrix, plus a sample of what is missing. */
+export async function explainCell(
+  db: Queryable,
+  cell: { target: string; module: string; tradeDate: string; calendarExchange?: string },
+  context: ExplainContext,
+): Promise<CellExplanation> {
+  const module = matrixModule(cell.module);
+  const { cells } = await computeMatrix(db, {
+    target: cell.target === 'universe' ? 'universe' : [cell.target],
+    modules: [cell.module],
+    from: cell.tradeDate,
+    to: cell.tradeDate,
+    flags: context.flags,
+    ...(cell.calendarExchange === undefined ? {} : { calendarExchange: cell.calendarExchange }),
+  });
+  const found = cells[0] as MatrixCell;
+  let missingSample: string[] = [];
+  if (found.status === 'missing' || found.status === 'partial') {
+    missingSample =
+      cell.target === 'universe'
+        ? await readMissingSample(db, { module, tradeDate: cell.tradeDate, limit: MISSING_SAMPLE_SIZE })
+        : [cell.target];
+  }
+  return {
+    target: found.target,
+    module: found.module,
+    tradeDate: found.tradeDate,
+    status: found.status,
+    expected: found.expected,
+    got: found.got,
+    coverage: found.coverage,
+    ...(found.unlisted === undefined ? {} : { unlisted: found.unlisted }),
+    missingSample,
+    lastRun: context.lastRun ?? null,
+    lastError: context.lastError ?? null,
+    flagsInForce: switchesInForce(module, context.flags),
+    flagsUpdatedAt: context.flags.updatedAt,
+    probes: (context.probes ?? []).filter((p) => p.apiName === cell.module),
+    ...(found.reason === undefined ? {} : { notApplicableReason: found.reason }),
+  };
+}

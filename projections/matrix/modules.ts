@@ -1,0 +1,76 @@
+import { type AssetClass, ENDPOINTS, type EndpointSpec } from '../../contracts/catalog/index.js';
+import { ValidationError } from '../../contracts/errors.js';
+import { effectiveFlags, type FlagName, type RolloutFlags } from '../../contracts/flags.js';
+
+/** Where a module's rows are stored. */
+export type StorageTable = 'market_bar' | 'daily_basic' | 'moneyflow';
+
+export interface MatrixModule {
+  module: string;
+  assetClass: AssetClass;
+  table: StorageTable;
+  /** The switches that must both be on: the endpoint's own and its batch's master switch. */
+  switches: readonly FlagName[];
+  /** FX follows no exchange calendar of ours (FXCM dates are GMT and FX trades on CN holidays). */
+  calendar: 'exchange' | 'weekdays';
+}
+
+/** The matrix's modules: the catalog's daily market endpoints, one cell per trade date each. */
+const SPECS: readonly EndpointSpec[] = ENDPOINTS.filter(
+  (s) => s.role === 'market' && s.timeField === 'trade_date',
+);
+export const MATRIX_MODULES: readonly string[] = SPECS.map((s) => s.apiName);
+
+/** These two keep their own tables, named after the endpoint; every other daily bar is a market_bar row. */
+const OWN_TABLE: ReadonlySet<string> = new Set<StorageTable>(['daily_basic', 'moneyflow']);
+
+const BATCH_SWITCH: Partial<Record<EndpointSpec['batch'], FlagName>> = {
+  p0: 'p0Enabled',
+  p1: 'p1Enabled',
+  p2: 'p2Enabled',
+};
+
+function toModule(spec: EndpointSpec): MatrixModule {
+  const master = BATCH_SWITCH[spec.batch];
+  return {
+    module: spec.apiName,
+    assetClass: spec.assetClass,
+    table: OWN_TABLE.has(spec.apiName) ? (spec.apiName as StorageTable) : 'market_bar',
+    switches: master === undefined || master === spec.switch ? [spec.switch] : [master, spec.switch],
+    calendar: spec.assetClass === 'fx' ? 'weekdays' : 'exchange',
+  };
+}
+
+const BY_NAME = new Map(SPECS.map((s) => [s.apiName, toModule(s)]));
+
+export function matrixModule(name: string): MatrixModule {
+  const found = BY_NAME.get(name);
+  if (found === undefined) {
+    throw new ValidationError('matrix module', [
+      {
+        path: 'module',
+        message: `'${name}' is not a daily market endpoint (one of ${MATRIX_MODULES.join(', ')})`,
+      },
+    ]);
+  }
+  return found;
+}
+
+/** The switches as in force (p2 sub-switches inert without p2Enabled), for this module. */
+export function switchesInForce(
+  module: MatrixModule,
+  flags: RolloutFlags,
+): Partial<Record<FlagName, boolean>> {
+  const effective = effectiveFlags(flags);
+  return Object.fromEntries(module.switches.map((name) => [name, effective[name]]));
+}
+
+export const isSwitchedOn = (module: MatrixModule, flags: RolloutFlags): boolean =>
+  Object.values(switchesInForce(module, flags)).every(Boolean);
+
+/**
+ * Listing on a day: listed on or before it, and not yet delisted. Tushare's `delist_date` is the
+ * first day off the market for stocks, ETFs and indexes, but the last trading day for futures
+ * contracts (fut_basic documents it so), which therefore still trade on it.
+ */
+export const DELIST_DATE_IS_LAST_TRADING_DAY: readonly AssetClass[] = ['futures'];

@@ -1,0 +1,169 @@
+import type pg from 'pg';
+import { DELIST_DATE_IS_LAST_TRADING_DAY, type MatrixModule, type StorageTable } from './modules.js';
+
+/** A pool or a client: the readers only query. */
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+/**
+ * The listing rule, once, in SQL (see modules.ts for why futures differ). `i` is an instrument row,
+ * `day` a date expression.
+ */
+function listedOn(i: string, day: string): string {
+  const lastDayClasses = DELIST_DATE_IS_LAST_TRADING_DAY.map((c) => `'${c}'`).join(', ');
+  return `((${i}.list_date IS NULL OR ${i}.list_date <= ${day})
+    AND (${i}.delist_date IS NULL OR ${day} < ${i}.delist_date
+         OR (${i}.asset_class IN (${lastDayClasses}) AND ${day} = ${i}.delist_date)))`;
+}
+
+const yyyymmdd = (param: string) => `to_date(${param}, 'YYYYMMDD')`;
+
+/**
+ * Stored rows of the requested modules as (module, asset_class, ts_code, day). Table names come from the fixed
+ * StorageTable set, never from input.
+ */
+function storedRows(modules: readonly MatrixModule[], extraWhere: string): string {
+  const tables = [...new Set(modules.map((m) => m.table))];
+  return tables
+    .map((table: StorageTable) => {
+      const classJoin = table === 'market_bar' ? ' AND m.asset_class = t.asset_class' : '';
+      return `SELECT m.module, m.asset_class, t.ts_code, t.trade_date AS day
+        FROM ${table} t JOIN mods m ON m.tbl = '${table}'${classJoin}
+        WHERE t.trade_date BETWEEN ${yyyymmdd('$1')} AND ${yyyymmdd('$2')}${extraWhere}`;
+    })
+    .join('\n      UNION ALL ');
+}
+
+const MODS_AND_DAYS = `
+  mods AS (
+    SELECT * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS m(module, asset_class, tbl, cal_exchange)
+  ),
+  days AS (
+    SELECT d::date AS day
+    FROM generate_series(${yyyymmdd('$1')}, ${yyyymmdd('$2')}, interval '1 day') AS d
+  )`;
+
+function moduleParams(modules: readonly MatrixModule[], calendarExchange: string): unknown[] {
+  return [
+    modules.map((m) => m.module),
+    modules.map((m) => m.assetClass),
+    modules.map((m) => m.table),
+    modules.map((m) => (m.calendar === 'exchange' ? calendarExchange : null)),
+  ];
+}
+
+export interface UniverseCountRow {
+  module: string;
+  trade_date: string;
+  /** Null when the calendar has no row for the day (or the module follows no exchange calendar). */
+  is_open: boolean | null;
+  expected: number;
+  got: number;
+  unlisted: number;
+}
+
+/**
+ * Per module and calendar day: instruments listed, stored rows of those, stored rows of others.
+ * One statement for the whole range, grouped in the database; stored rows are checked against
+ * their own instrument's listing rather than joined to a listed-instruments × days table.
+ */
+export async function readUniverseCounts(
+  db: Queryable,
+  q: { modules: readonly MatrixModule[]; from: string; to: string; calendarExchange: string },
+): Promise<UniverseCountRow[]> {
+  const sql = `WITH ${MODS_AND_DAYS},
+  expected AS (
+    SELECT i.asset_class, d.day, count(*)::int AS n
+    FROM instrument i
+    JOIN days d ON ${listedOn('i', 'd.day')}
+    WHERE i.asset_class IN (SELECT asset_class FROM mods)
+    GROUP BY i.asset_class, d.day
+  ),
+  stored AS (
+    ${storedRows(q.modules, '')}
+  ),
+  matched AS (
+    SELECT s.module, s.day,
+           count(*) FILTER (WHERE i.ts_code IS NOT NULL AND ${listedOn('i', 's.day')})::int AS got,
+           count(*)::int AS stored
+    FROM stored s
+    LEFT JOIN instrument i ON i.asset_class = s.asset_class AND i.ts_code = s.ts_code
+    GROUP BY s.module, s.day
+  )
+  SELECT m.module, to_char(d.day, 'YYYYMMDD') AS trade_date, c.is_open,
+         coalesce(e.n, 0) AS expected, coalesce(x.got, 0) AS got, coalesce(x.stored - x.got, 0) AS unlisted
+  FROM mods m CROSS JOIN days d
+  LEFT JOIN trade_calendar c ON c.exchange = m.cal_exchange AND c.cal_date = d.day
+  LEFT JOIN expected e ON e.asset_class = m.asset_class AND e.day = d.day
+  LEFT JOIN matched x ON x.module = m.module AND x.day = d.day
+  ORDER BY m.module, d.day`;
+  const { rows } = await db.query<UniverseCountRow>(sql, [
+    q.from,
+    q.to,
+    ...moduleParams(q.modules, q.calendarExchange),
+  ]);
+  return rows;
+}
+
+export interface SymbolCellRow {
+  module: string;
+  ts_code: string;
+  trade_date: string;
+  is_open: boolean | null;
+  /** Null when the target is not an instrument of the module's asset class. */
+  listed: boolean | null;
+  got: boolean;
+}
+
+/** Per target, module and calendar day: listing and whether a row is stored. One statement. */
+export async function readSymbolCells(
+  db: Queryable,
+  q: {
+    modules: readonly MatrixModule[];
+    targets: readonly string[];
+    from: string;
+    to: string;
+    calendarExchange: string;
+  },
+): Promise<SymbolCellRow[]> {
+  const sql = `WITH ${MODS_AND_DAYS},
+  targets AS (SELECT DISTINCT unnest($7::text[]) AS ts_code),
+  stored AS (
+    ${storedRows(q.modules, ' AND t.ts_code = ANY($7::text[])')}
+  )
+  SELECT m.module, t.ts_code, to_char(d.day, 'YYYYMMDD') AS trade_date, c.is_open,
+         CASE WHEN i.ts_code IS NULL THEN NULL ELSE ${listedOn('i', 'd.day')} END AS listed,
+         (s.ts_code IS NOT NULL) AS got
+  FROM mods m CROSS JOIN targets t CROSS JOIN days d
+  LEFT JOIN instrument i ON i.asset_class = m.asset_class AND i.ts_code = t.ts_code
+  LEFT JOIN trade_calendar c ON c.exchange = m.cal_exchange AND c.cal_date = d.day
+  LEFT JOIN stored s ON s.module = m.module AND s.ts_code = t.ts_code AND s.day = d.day
+  ORDER BY t.ts_code, m.module, d.day`;
+  const { rows } = await db.query<SymbolCellRow>(sql, [
+    q.from,
+    q.to,
+    ...moduleParams(q.modules, q.calendarExchange),
+    q.targets,
+  ]);
+  return rows;
+}
+
+/** Up to `limit` ts_codes listed on the day with no stored row for the module, in code order. */
+export async function readMissingSample(
+  db: Queryable,
+  q: { module: MatrixModule; tradeDate: string; limit: number },
+): Promise<string[]> {
+  const day = yyyymmdd('$2');
+  const classMatch = q.module.table === 'market_bar' ? ' AND s.asset_class = i.asset_class' : '';
+  const { rows } = await db.query<{ ts_code: string }>(
+    `SELECT i.ts_code FROM instrument i
+     WHERE i.asset_class = $1 AND ${listedOn('i', day)}
+       AND NOT EXISTS (
+         SELECT 1 FROM ${q.module.table} s
+         WHERE s.ts_code = i.ts_code AND s.trade_date = ${day}${classMatch}
+       )
+     ORDER BY i.ts_code
+     LIMIT $3`,
+    [q.module.assetClass, q.tradeDate, q.limit],
+  );
+  return rows.map((r) => r.ts_code);
+}

@@ -1,0 +1,62 @@
+import { type AlertsState, alertsReducer } from './alerts.js';
+import { type CursorsState, cursorsReducer } from './cursors.js';
+import { type FlagsState, flagsReducer } from './flags.js';
+import { type GatesState, gatesReducer } from './gates.js';
+import { type PhasesState, phasesReducer } from './phases.js';
+import { type ProbesState, probesReducer } from './probes.js';
+import { type RunsState, runsReducer } from './runs.js';
+import type { Reducer } from './types.js';
+
+type StateOf<R> = R extends Reducer<infer S> ? S : never;
+
+/** Several reducers folded side by side over one log; unchanged parts keep their identity. */
+export function combine<const R extends Record<string, Reducer<unknown>>>(
+  name: string,
+  reducers: R,
+): Reducer<{ [K in keyof R]: StateOf<R[K]> }> {
+  type S = { [K in keyof R]: StateOf<R[K]> };
+  const entries = Object.entries(reducers) as [keyof R & string, Reducer<unknown>][];
+  return {
+    name,
+    initial: () => Object.fromEntries(entries.map(([key, r]) => [key, r.initial()])) as S,
+    apply(state, event, meta) {
+      let next: S | undefined;
+      for (const [key, reducer] of entries) {
+        const before = state[key];
+        const after = reducer.apply(before, event, meta);
+        if (after !== before) {
+          next ??= { ...state };
+          next[key] = after as S[typeof key];
+        }
+      }
+      return next ?? state;
+    },
+  };
+}
+
+/** Every projection of the control topic, by the name its checkpoint row carries. */
+export const PROJECTIONS = {
+  cursors: cursorsReducer,
+  runs: runsReducer,
+  flags: flagsReducer,
+  phases: phasesReducer,
+  gates: gatesReducer,
+  probes: probesReducer,
+  alerts: alertsReducer,
+} as const;
+
+export type ProjectionName = keyof typeof PROJECTIONS;
+export const PROJECTION_NAMES = Object.keys(PROJECTIONS) as ProjectionName[];
+
+export interface ControlState {
+  cursors: CursorsState;
+  runs: RunsState;
+  flags: FlagsState;
+  phases: PhasesState;
+  gates: GatesState;
+  probes: ProbesState;
+  alerts: AlertsState;
+}
+
+/** The whole control plane in one fold: what commands decide on. */
+export const controlReducer: Reducer<ControlState> = combine('control', PROJECTIONS);

@@ -1,0 +1,121 @@
+import type { ControlPayload } from '../../contracts/events/control.js';
+import { own, type Reducer } from './types.js';
+
+export type RunStats = ControlPayload<'RunFinished'>['stats'];
+export type FinalStatus = ControlPayload<'RunFinished'>['status'];
+/** A run is `running` from its RunStarted until a RunFinished closes it (the reaper's included). */
+export type RunStatusView = 'running' | FinalStatus;
+
+export interface ModuleResultEntry {
+  module: string;
+  status: FinalStatus;
+  blocking: boolean;
+  stats: RunStats;
+  error: string | null;
+  offset: number;
+  at: number;
+}
+
+export interface RunEntry {
+  runId: string;
+  chain: string;
+  batch: string | null;
+  status: RunStatusView;
+  fromDate: string | null;
+  toDate: string | null;
+  startedAt: number;
+  /** The latest sign of life: RunStarted, RunHeartbeat or ModuleResult, by their occurredAt. */
+  lastHeartbeat: number;
+  finishedAt: number | null;
+  heartbeatTimeoutMs: number;
+  rowsSoFar: number;
+  stats: RunStats | null;
+  moduleResults: readonly ModuleResultEntry[];
+  error: string | null;
+  startedOffset: number;
+}
+
+export interface RunsState {
+  runs: Readonly<Record<string, RunEntry>>;
+}
+
+const put = (state: RunsState, run: RunEntry): RunsState => ({ runs: { ...state.runs, [run.runId]: run } });
+
+/**
+ * The ingest_runs view. Times are the events' `occurredAt` (the producer's clock, which also drives
+ * the heartbeat timeout). The first RunFinished of a run is final: a late `ok` from a process the
+ * reaper already declared abandoned is ignored, so a run never changes its verdict after a gate
+ * may have counted it. Events about a run id never started are ignored.
+ */
+export const runsReducer: Reducer<RunsState> = {
+  name: 'runs',
+  initial: () => ({ runs: {} }),
+  apply(state, event, meta) {
+    switch (event.type) {
+      case 'RunStarted': {
+        const p = event.payload;
+        if (own(state.runs, p.runId)) return state;
+        return put(state, {
+          runId: p.runId,
+          chain: p.chain,
+          batch: p.batch,
+          status: 'running',
+          fromDate: p.fromDate,
+          toDate: p.toDate,
+          startedAt: event.occurredAt,
+          lastHeartbeat: event.occurredAt,
+          finishedAt: null,
+          heartbeatTimeoutMs: p.heartbeatTimeoutMs,
+          rowsSoFar: 0,
+          stats: null,
+          moduleResults: [],
+          error: null,
+          startedOffset: meta.offset,
+        });
+      }
+      case 'RunHeartbeat': {
+        const run = own(state.runs, event.payload.runId);
+        if (run?.status !== 'running') return state;
+        return put(state, {
+          ...run,
+          lastHeartbeat: Math.max(run.lastHeartbeat, event.occurredAt),
+          rowsSoFar: event.payload.rowsSoFar,
+        });
+      }
+      case 'ModuleResult': {
+        const p = event.payload;
+        const run = own(state.runs, p.runId);
+        if (!run) return state;
+        const result: ModuleResultEntry = {
+          module: p.module,
+          status: p.status,
+          blocking: p.blocking,
+          stats: p.stats,
+          error: p.error,
+          offset: meta.offset,
+          at: event.occurredAt,
+        };
+        return put(state, {
+          ...run,
+          moduleResults: [...run.moduleResults, result],
+          lastHeartbeat:
+            run.status === 'running' ? Math.max(run.lastHeartbeat, event.occurredAt) : run.lastHeartbeat,
+        });
+      }
+      case 'RunFinished': {
+        const p = event.payload;
+        const run = own(state.runs, p.runId);
+        if (run?.status !== 'running') return state;
+        return put(state, {
+          ...run,
+          status: p.status,
+          stats: p.stats,
+          error: p.error,
+          finishedAt: event.occurredAt,
+        });
+      }
+      default:
+        return state;
+    }
+  },
+};

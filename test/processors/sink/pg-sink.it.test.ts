@@ -1,0 +1,230 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { columnsOf, TABLES, type TableName } from '../../../contracts/normalized/tables.js';
+import { migrate } from '../../../infra/migrations/migrate.js';
+import { withTransaction } from '../../../infra/store/pg.js';
+import { keyOf, planBatch, type SourcedRows } from '../../../processors/batch.js';
+import { NORMALIZED_API_NAMES, normalize } from '../../../processors/normalize/index.js';
+import { predictChanges, sinkBatch } from '../../../processors/sink/pg-sink.js';
+import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
+import { dailyFields, rawRecord, sampleFields } from '../raw-fixtures.js';
+
+const PG_TYPES: Record<string, string> = {
+  text: 'text',
+  date: 'date',
+  timestamptz: 'timestamp with time zone',
+  double: 'double precision',
+  boolean: 'boolean',
+  jsonb: 'jsonb',
+};
+
+function sourced(apiName: string, rows: Record<string, unknown>[], firstOffset = 0): SourcedRows[] {
+  return rows.map((fields, i) => {
+    const result = normalize(apiName, rawRecord(apiName, fields));
+    if (!result.ok) throw result.error;
+    return {
+      source: { topic: `tushare.raw.${apiName}`, partition: 0, offset: firstOffset + i },
+      rows: result.rows,
+    };
+  });
+}
+
+for (const [name, url, poolSize] of [
+  ['PostgreSQL 15', () => services().postgresUrl, 4],
+  ['PGlite + TimescaleDB', () => services().timescaleUrl, 1],
+] as const) {
+  describe(`pg sink on ${name}`, () => {
+    let db: IsolatedDatabase;
+    beforeAll(async () => {
+      db = await isolatedSchema(url(), { poolSize });
+      await migrate(db.pool, { schema: db.schema });
+    });
+    afterAll(async () => {
+      await db?.drop();
+    });
+
+    const sink = (records: SourcedRows[], consumer = 'c', expected: number | null = null) =>
+      withTransaction(db.pool, (client) =>
+        sinkBatch(client, planBatch(records), {
+          consumer,
+          commits: [{ topic: 't', partition: 0, expected, next: records.length + (expected ?? 0) }],
+        }),
+      );
+
+    it('the table specs the processors use match the migrated tables exactly', async () => {
+      for (const table of Object.keys(TABLES) as TableName[]) {
+        const spec = TABLES[table];
+        const { rows } = await db.pool.query<{ column_name: string; data_type: string; is_nullable: string }>(
+          `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+           WHERE table_schema = $1 AND table_name = $2 ORDER BY column_name`,
+          [db.schema, table],
+        );
+        const expected = [
+          ...columnsOf(table).map((c) => ({
+            column_name: c.name,
+            data_type: PG_TYPES[c.type],
+            is_nullable: c.nullable ? 'YES' : 'NO',
+          })),
+          ...(spec.hashed ? [{ column_name: 'content_hash', data_type: 'bytea', is_nullable: 'NO' }] : []),
+          ...(spec.sourced
+            ? [
+                { column_name: 'source_topic', data_type: 'text', is_nullable: 'NO' },
+                { column_name: 'source_partition', data_type: 'integer', is_nullable: 'NO' },
+                { column_name: 'source_offset', data_type: 'bigint', is_nullable: 'NO' },
+              ]
+            : []),
+          { column_name: 'updated_at', data_type: 'timestamp with time zone', is_nullable: 'NO' },
+        ].sort((a, b) => a.column_name.localeCompare(b.column_name));
+        expect(rows, table).toEqual(expected);
+        const { rows: key } = await db.pool.query<{ attname: string }>(
+          `SELECT a.attname FROM pg_index i
+           JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true
+           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+           WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.ord`,
+          [`"${db.schema}".${table}`],
+        );
+        expect(
+          key.map((k) => k.attname),
+          table,
+        ).toEqual(spec.key.map((c) => c.name));
+      }
+    });
+
+    it('writes what every normalizer produces, reads it back equal, and a second identical batch is all duplicates', async () => {
+      const records = NORMALIZED_API_NAMES.flatMap((api, a) =>
+        sourced(
+          api,
+          [0, 1, 2].map((i) => sampleFields(api, i)),
+          a * 10,
+        ),
+      );
+      const first = await sink(records, 'all');
+      const expectedPerTable = new Map<string, number>();
+      for (const { rows } of records) {
+        for (const row of rows) {
+          if (!TABLES[row.table].extends)
+            expectedPerTable.set(row.table, (expectedPerTable.get(row.table) ?? 0) + 1);
+        }
+      }
+      for (const [table, n] of expectedPerTable) {
+        expect(first.counts.get(table as TableName), table).toEqual({
+          staged: n,
+          inserted: n,
+          revised: 0,
+          duplicates: 0,
+        });
+      }
+      // Every column reads back as normalized (dates, jsonb, booleans, doubles), extension rows included.
+      const plan = planBatch(records);
+      for (const [table, planned] of plan.byTable) {
+        for (const dependentTable of new Set(planned.flatMap((p) => p.dependents.map((d) => d.table)))) {
+          const { rows: stored } = await db.pool.query<{ row: Record<string, unknown> }>(
+            `SELECT to_jsonb(t) AS row FROM ${dependentTable} t`,
+          );
+          const byKey = new Map(stored.map(({ row }) => [keyOf(dependentTable, row as never), row]));
+          for (const dependent of planned
+            .flatMap((p) => p.dependents)
+            .filter((d) => d.table === dependentTable)) {
+            const row = byKey.get(keyOf(dependentTable, dependent.values));
+            for (const c of columnsOf(dependentTable))
+              expect(row?.[c.name], c.name).toEqual(dependent.values[c.name]);
+          }
+        }
+        const { rows: stored } = await db.pool.query<{ row: Record<string, unknown> }>(
+          `SELECT to_jsonb(t) AS row FROM ${table} t`,
+        );
+        const byKey = new Map(stored.map(({ row }) => [keyOf(table, row as never), row]));
+        for (const p of planned) {
+          const row = byKey.get(p.key);
+          expect(row, `${table} ${p.key}`).toBeDefined();
+          for (const c of columnsOf(table))
+            expect(row?.[c.name], `${table}.${c.name}`).toEqual(p.values[c.name]);
+        }
+      }
+      const { rows: wsr } = await db.pool.query(
+        "SELECT year, grade, brand FROM fut_wsr WHERE symbol = 'symbol-0'",
+      );
+      expect(wsr).toEqual([{ year: 'year-0', grade: 'grade-0', brand: 'brand-0' }]);
+      const { rows: macro } = await db.pool.query(
+        "SELECT period, period_end::text, available_date::text, value FROM macro_observation WHERE series = 'cn_cpi.nt_yoy' ORDER BY period",
+      );
+      expect(macro).toEqual([
+        { period: '2000-01', period_end: '2000-01-31', available_date: '2000-02-16', value: 1.25 },
+        { period: '2000-02', period_end: '2000-02-29', available_date: '2000-03-16', value: 2.25 },
+        { period: '2000-03', period_end: '2000-03-31', available_date: '2000-04-16', value: 3.25 },
+      ]);
+      const { rows: hashes } = await db.pool.query<{ content_hash: Buffer }>(
+        "SELECT content_hash FROM daily_basic WHERE ts_code = 'ts_code-1'",
+      );
+      const dailyBasic = records.find(
+        (r) => r.rows[0]?.table === 'daily_basic' && r.rows[0].values.ts_code === 'ts_code-1',
+      );
+      expect(hashes[0]?.content_hash.equals(dailyBasic?.rows[0]?.values.content_hash as Buffer)).toBe(true);
+
+      const again = await sink(records, 'all', records.length);
+      for (const [table, n] of expectedPerTable) {
+        expect(again.counts.get(table as TableName), table).toEqual({
+          staged: n,
+          inserted: 0,
+          revised: 0,
+          duplicates: n,
+        });
+      }
+      expect([...again.written.values()].reduce((a, b) => a + b, 0)).toBe(0);
+    });
+
+    it('keeps the last row of a key within a batch, and the offset a record-by-record run would keep', async () => {
+      const a = dailyFields(900, 0);
+      const b = dailyFields(900, 0, 1);
+      // Stored: b at offset 100. Batch: a@200, b@201, b@202 → the content settles on b again, and a
+      // record-by-record run would have rewritten the row from offset 201.
+      await sink(sourced('daily', [b], 100), 'order');
+      const batch = sourced('daily', [a, b, b], 200);
+      const plan = planBatch(batch);
+      expect(plan.superseded).toBe(2);
+      expect(await predictChanges(db.pool, 'market_bar', plan.byTable.get('market_bar') ?? [])).toEqual(
+        new Map([[JSON.stringify(['stock', a.ts_code, '2024-01-01']), 'revision']]),
+      );
+      const result = await sink(batch, 'order2');
+      expect(result.counts.get('market_bar')).toEqual({ staged: 1, inserted: 0, revised: 1, duplicates: 0 });
+      const { rows } = await db.pool.query(
+        "SELECT close, source_offset FROM market_bar WHERE ts_code = $1 AND trade_date = '2024-01-01'",
+        [a.ts_code],
+      );
+      expect(rows).toEqual([{ close: b.close, source_offset: 201 }]);
+      // The same content again in a later batch is a duplicate: the stored offset stays 201.
+      const later = await sink(sourced('daily', [b], 300), 'order3');
+      expect(later.counts.get('market_bar')).toMatchObject({ duplicates: 1 });
+      const { rows: still } = await db.pool.query(
+        "SELECT source_offset FROM market_bar WHERE ts_code = $1 AND trade_date = '2024-01-01'",
+        [a.ts_code],
+      );
+      expect(still).toEqual([{ source_offset: 201 }]);
+    });
+
+    it('writes an extension row only with its parent, and revises the bar when only the extension changed', async () => {
+      const base = { ...sampleFields('fut_daily', 50), ts_code: 'RB2501.SHF' };
+      await sink(sourced('fut_daily', [base]), 'ext');
+      const changed = await sink(sourced('fut_daily', [{ ...base, settle: 4321.5 }]), 'ext2');
+      expect(changed.counts.get('market_bar')).toMatchObject({ revised: 1 });
+      expect(changed.written.get('futures_bar_ext')).toBe(1);
+      const { rows } = await db.pool.query("SELECT settle FROM futures_bar_ext WHERE ts_code = 'RB2501.SHF'");
+      expect(rows).toEqual([{ settle: 4321.5 }]);
+      const same = await sink(sourced('fut_daily', [{ ...base, settle: 4321.5 }]), 'ext3');
+      expect(same.written.get('futures_bar_ext') ?? 0).toBe(0);
+    });
+
+    it('refuses to commit offsets that moved under it, and the whole batch rolls back', async () => {
+      const rows = sourced('daily', [dailyFields(950, 0)]);
+      await sink(rows, 'cas', null);
+      const other = sourced('daily', [dailyFields(951, 0)]);
+      await expect(sink(other, 'cas', null)).rejects.toThrow(/moved/);
+      const { rows: found } = await db.pool.query(
+        'SELECT count(*)::int AS n FROM market_bar WHERE ts_code = $1',
+        [dailyFields(951, 0).ts_code],
+      );
+      expect(found).toEqual([{ n: 0 }]);
+      // The temp staging tables survive the rollback's cleanup: the next batch on the pool works.
+      await expect(sink(other, 'cas', 1)).resolves.toBeDefined();
+    });
+  });
+}

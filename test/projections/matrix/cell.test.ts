@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../../contracts/errors.js';
+import { DEFAULT_FLAGS } from '../../../contracts/flags.js';
+import {
+  classifyCell,
+  coverageSeries,
+  type MatrixCell,
+  summarize,
+} from '../../../projections/matrix/cell.js';
+import {
+  isSwitchedOn,
+  MATRIX_MODULES,
+  matrixModule,
+  switchesInForce,
+} from '../../../projections/matrix/modules.js';
+
+const open = { switchedOn: true, open: true };
+
+describe('classifyCell', () => {
+  it('given all expected rows stored, then complete with coverage 1', () => {
+    expect(classifyCell({ ...open, expected: 50, got: 50 })).toEqual({ status: 'complete', coverage: 1 });
+  });
+
+  it('given some rows missing, then partial with the share stored', () => {
+    expect(classifyCell({ ...open, expected: 50, got: 49 })).toEqual({ status: 'partial', coverage: 0.98 });
+  });
+
+  it('given no row stored, then missing with coverage 0', () => {
+    expect(classifyCell({ ...open, expected: 50, got: 0 })).toEqual({ status: 'missing', coverage: 0 });
+  });
+
+  it('gives the reason a cell is not applicable, the switch first', () => {
+    const reason = (facts: Parameters<typeof classifyCell>[0]) => {
+      const verdict = classifyCell(facts);
+      expect(verdict.status).toBe('not_applicable');
+      expect(verdict.coverage).toBeNull();
+      return verdict.reason;
+    };
+    expect(reason({ switchedOn: false, open: false, expected: 0, got: 0 })).toBe('switched off');
+    expect(reason({ switchedOn: true, open: false, expected: 50, got: 50 })).toBe('market closed');
+    expect(reason({ switchedOn: true, open: null, expected: 50, got: 50 })).toBe(
+      'no trading calendar for this day',
+    );
+    expect(reason({ ...open, listing: 'not_listed', expected: 0, got: 0 })).toBe('not listed on this day');
+    expect(reason({ ...open, listing: 'not_an_instrument', expected: 0, got: 0 })).toBe(
+      "not an instrument of this module's asset class",
+    );
+    expect(reason({ ...open, expected: 0, got: 0 })).toBe('no instrument listed on this day');
+  });
+});
+
+describe('matrix modules', () => {
+  it("are the catalog's daily market endpoints, stored in market_bar or their own table", () => {
+    expect(MATRIX_MODULES).toEqual([
+      'daily',
+      'fund_daily',
+      'fut_daily',
+      'sge_daily',
+      'fx_daily',
+      'index_daily',
+      'daily_basic',
+      'moneyflow',
+    ]);
+    expect(matrixModule('fut_daily')).toMatchObject({
+      assetClass: 'futures',
+      table: 'market_bar',
+      calendar: 'exchange',
+    });
+    expect(matrixModule('moneyflow')).toMatchObject({ assetClass: 'stock', table: 'moneyflow' });
+    expect(matrixModule('fx_daily')).toMatchObject({ calendar: 'weekdays', switches: ['p1Enabled'] });
+    expect(() => matrixModule('stk_mins')).toThrow(ValidationError);
+  });
+
+  it('are on only when their switch is: the recovery modules are off in the baseline flags', () => {
+    expect(isSwitchedOn(matrixModule('daily'), DEFAULT_FLAGS)).toBe(true);
+    expect(isSwitchedOn(matrixModule('index_daily'), DEFAULT_FLAGS)).toBe(false);
+    expect(
+      isSwitchedOn(matrixModule('index_daily'), { ...DEFAULT_FLAGS, universeIndexDailyEnabled: true }),
+    ).toBe(true);
+    expect(isSwitchedOn(matrixModule('fx_daily'), { ...DEFAULT_FLAGS, p1Enabled: false })).toBe(false);
+    expect(switchesInForce(matrixModule('daily_basic'), DEFAULT_FLAGS)).toEqual({
+      universeDailyBasicEnabled: false,
+    });
+  });
+});
+
+describe('summarize and coverageSeries', () => {
+  const cell = (module: string, status: MatrixCell['status'], expected: number, got: number): MatrixCell => ({
+    target: 'universe',
+    module,
+    tradeDate: '20260213',
+    status,
+    expected,
+    got,
+    coverage: status === 'not_applicable' ? null : got / expected,
+  });
+  const cells = [
+    cell('daily', 'complete', 10, 10),
+    cell('daily', 'partial', 10, 5),
+    cell('daily', 'not_applicable', 10, 0),
+    cell('fund_daily', 'missing', 4, 0),
+  ];
+
+  it('counts statuses and pools coverage over applicable cells only', () => {
+    expect(summarize(cells)).toEqual({
+      cells: 4,
+      byStatus: { complete: 1, partial: 1, missing: 1, not_applicable: 1 },
+      byModule: {
+        daily: { complete: 1, partial: 1, missing: 0, not_applicable: 1, coverage: 0.75 },
+        fund_daily: { complete: 0, partial: 0, missing: 1, not_applicable: 0, coverage: 0 },
+      },
+    });
+  });
+
+  it('gives the gates the universe coverage, not-applicable as null', () => {
+    const series = coverageSeries([...cells, { ...cell('daily', 'complete', 1, 1), target: '000001.SZ' }]);
+    expect(series).toHaveLength(4);
+    expect(series[2]).toEqual({ tradeDate: '20260213', module: 'daily', coverage: null });
+  });
+});
