@@ -10,6 +10,7 @@ import { SingleObjectCodec } from '../infra/codec/single-object-codec.js';
 import type { EventLog } from '../infra/log/event-log.js';
 import { KafkaEventLog } from '../infra/log/kafka-event-log.js';
 import { PgEventLog } from '../infra/log/pg-event-log.js';
+import { PrefixedEventLog } from '../infra/log/prefixed-event-log.js';
 import { type MigrationReport, migrate } from '../infra/migrations/migrate.js';
 import { type EmbeddedPglite, openEmbeddedPglite } from '../infra/store/embedded-pglite.js';
 import { createPool } from '../infra/store/pg.js';
@@ -51,14 +52,15 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   });
   const schemas = topicSchemas();
   const kafkaLogger = options.logger?.child({ component: 'kafkajs' });
-  const log: EventLog =
-    config.log === 'kafka'
-      ? new KafkaEventLog({
-          brokers: config.kafka.brokers ?? [],
-          clientId: config.kafka.clientId,
-          log: kafkaLogger ? (level, message, fields) => kafkaLogger[level](fields, message) : undefined,
-        })
-      : new PgEventLog(pool);
+  const kafka = (): EventLog => {
+    const log = new KafkaEventLog({
+      brokers: config.kafka.brokers ?? [],
+      clientId: config.kafka.clientId,
+      log: kafkaLogger ? (level, message, fields) => kafkaLogger[level](fields, message) : undefined,
+    });
+    return config.kafka.topicPrefix ? new PrefixedEventLog(log, config.kafka.topicPrefix) : log;
+  };
+  const log: EventLog = config.log === 'kafka' ? kafka() : new PgEventLog(pool);
   const codec: SchemaCodec =
     config.log === 'kafka'
       ? new ConfluentCodec(config.registry.url ?? '', schemas)

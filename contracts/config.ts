@@ -70,6 +70,12 @@ export const ConfigSchema = z.object({
   kafka: z.object({
     brokers: csv.optional(),
     clientId: z.string().min(1).default('tushare-xasset'),
+    /** Prefix of every topic and consumer group, to share one cluster between deployments. */
+    topicPrefix: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]*$/, 'letters, digits, dot, underscore or dash')
+      .max(100)
+      .default(''),
   }),
   registry: z.object({ url: url.optional() }),
   tushare: z.object({
@@ -150,6 +156,7 @@ export const ENV_VARS = {
   XASSET_DATABASE_POOL_SIZE: 'database.poolSize',
   XASSET_KAFKA_BROKERS: 'kafka.brokers',
   XASSET_KAFKA_CLIENT_ID: 'kafka.clientId',
+  XASSET_TOPIC_PREFIX: 'kafka.topicPrefix',
   XASSET_REGISTRY_URL: 'registry.url',
   TUSHARE_TOKEN: 'tushare.token',
   TUSHARE_API_URL: 'tushare.apiUrl',

@@ -4,7 +4,7 @@ import { ValidationError } from '../../contracts/errors.js';
 import type { ProcessStats } from '../../processors/processor.js';
 import { addDays, isYmd, todayInChina } from '../../producers/fetch/dates.js';
 import type { EndpointSelection } from '../../producers/fetch/planner.js';
-import { createProgressRenderer } from '../../producers/fetch/progress.js';
+import { createProgressRenderer, type ProgressLogger } from '../../producers/fetch/progress.js';
 import type { Sandbox } from '../../producers/sandbox/server.js';
 import { renderDemoSummary, summarizeStore } from '../demo.js';
 import { fetchRun, processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
@@ -151,11 +151,12 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     .action(async (options: { follow?: boolean }) => {
       await withRuntime(config(), async (runtime) => {
         await setUp(runtime);
+        const log = logger(runtime.config);
         const stats = await interruptible((signal) =>
-          processRun(runtime, {
+          processWithProgress(runtime, log, {
             until: options.follow ? 'stopped' : 'caught-up',
             signal,
-            logger: logger(runtime.config),
+            logger: log,
           }),
         );
         await projectRun(runtime);
@@ -171,8 +172,9 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     await withRuntime(config(), async (runtime) => {
       await setUp(runtime);
       const fetched = await interruptible((signal) => fetchAction(runtime, options, signal));
+      const log = logger(runtime.config);
       const processed = await interruptible((signal) =>
-        processRun(runtime, { until: 'caught-up', signal, logger: logger(runtime.config) }),
+        processWithProgress(runtime, log, { until: 'caught-up', signal, logger: log }),
       );
       await projectRun(runtime);
       print({ fetch: { ...fetched, flags: undefined }, process: processed });
@@ -210,8 +212,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
           return { fetched: result, calls: sandbox?.calls() ?? {} };
         });
         progress.done();
-        let processed: ProcessStats | undefined;
-        processed = await processRun(runtime, { until: 'caught-up', logger: quiet(log) });
+        const processed = await processWithProgress(runtime, log, { until: 'caught-up', logger: quiet(log) });
         await projectRun(runtime);
         const store = await summarizeStore(runtime.pool);
         process.stdout.write(
@@ -240,6 +241,47 @@ export function registerPipelineCommands(ctx: CommandContext): void {
         await service.stop();
       });
     });
+}
+
+/** Processing with a progress line on a terminal (records, rows, lag), JSON lines otherwise. */
+async function processWithProgress(
+  runtime: Runtime,
+  log: ProgressLogger,
+  options: Omit<Parameters<typeof processRun>[1], 'onProgress'>,
+): Promise<ProcessStats> {
+  const started = Date.now();
+  const progress = createProgressRenderer<ProcessProgress>({
+    stream: process.stderr,
+    logger: log,
+    message: 'process progress',
+    format: (p) =>
+      `processed ${p.records.toLocaleString('en-US')} records  new ${p.inserted.toLocaleString('en-US')}  ` +
+      `duplicates ${p.duplicates.toLocaleString('en-US')}  revisions ${p.revisions}  dlq ${p.deadLettered}  ` +
+      `${Math.round(p.recordsPerSecond).toLocaleString('en-US')}/s`,
+  });
+  const stats = await processRun(runtime, {
+    ...options,
+    onProgress: (s) =>
+      progress.update({
+        records: s.records,
+        inserted: s.inserted,
+        duplicates: s.duplicates,
+        revisions: s.revisions,
+        deadLettered: s.deadLettered.total,
+        recordsPerSecond: s.records / Math.max(0.001, (Date.now() - started) / 1000),
+      }),
+  });
+  progress.done();
+  return stats;
+}
+
+interface ProcessProgress {
+  records: number;
+  inserted: number;
+  duplicates: number;
+  revisions: number;
+  deadLettered: number;
+  recordsPerSecond: number;
 }
 
 /** The demo prints its own summary; only warnings and errors of the run are worth showing beside it. */

@@ -43,11 +43,47 @@ export class ConfluentCodec implements SchemaCodec {
     return Buffer.concat([header, body]);
   }
 
+  /**
+   * A bad frame, an id the registry does not know and a body that does not parse are the record's
+   * fault (DecodeError: the processor dead-letters it). A registry that does not answer is not: it
+   * surfaces as SchemaRegistryError and stops the consumer, so good records are never dead-lettered
+   * for an outage.
+   */
   async decode(topic: string, payload: Buffer): Promise<unknown> {
+    if (payload.length < 5 || payload[0] !== 0) {
+      throw new DecodeError(`payload on ${topic} is not Confluent-framed`, { topic, bytes: payload.length });
+    }
+    const id = payload.readUInt32BE(1);
+    const type = await this.#readerFor(topic, id);
     try {
-      return await this.registry.decode(payload);
+      return type.fromBuffer(payload.subarray(5));
     } catch (err) {
-      throw new DecodeError(`cannot decode Confluent-framed payload on ${topic}`, { topic }, { cause: err });
+      throw new DecodeError(
+        `bad Avro body on ${topic} (schema id ${id})`,
+        { topic, schemaId: id },
+        { cause: err },
+      );
+    }
+  }
+
+  async #readerFor(topic: string, id: number): Promise<{ fromBuffer(body: Buffer): unknown }> {
+    try {
+      return (await this.registry.getSchema(id)) as unknown as { fromBuffer(body: Buffer): unknown };
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) {
+        throw new DecodeError(
+          `schema id ${id} on ${topic} is unknown to the registry`,
+          { topic, schemaId: id },
+          {
+            cause: err,
+          },
+        );
+      }
+      throw new SchemaRegistryError(
+        `registry did not serve schema id ${id}`,
+        { topic, schemaId: id },
+        { cause: err },
+      );
     }
   }
 

@@ -52,8 +52,8 @@ export interface ProgressSink {
   isTTY?: boolean;
 }
 
-export interface ProgressRenderer {
-  update(progress: FetchProgress): void;
+export interface ProgressRenderer<P = FetchProgress> {
+  update(progress: P): void;
   /** Draws the final state (and ends the line on a terminal). */
   done(): void;
 }
@@ -63,25 +63,31 @@ export interface ProgressRenderer {
  * log file, CI) gets a JSON line through the logger every `logEveryMs`, since carriage returns
  * would only garble it. Both always show the last state on `done()`.
  */
-export function createProgressRenderer(options: {
+export function createProgressRenderer<P extends object = FetchProgress>(options: {
   stream: ProgressSink;
   logger?: ProgressLogger;
   redrawMs?: number;
   logEveryMs?: number;
   now?: () => number;
-}): ProgressRenderer {
+  /** The terminal line; fetch progress by default. */
+  format?: (progress: P) => string;
+  /** The log message of the JSON lines. */
+  message?: string;
+}): ProgressRenderer<P> {
+  const format = options.format ?? (formatProgressLine as unknown as (progress: P) => string);
+  const message = options.message ?? 'fetch progress';
   const now = options.now ?? Date.now;
   const tty = options.stream.isTTY === true;
   const every = tty ? (options.redrawMs ?? 100) : (options.logEveryMs ?? 5_000);
-  let last: FetchProgress | undefined;
+  let last: P | undefined;
   let shownAt = Number.NEGATIVE_INFINITY;
-  let shown: FetchProgress | undefined;
+  let shown: P | undefined;
 
-  const show = (progress: FetchProgress) => {
+  const show = (progress: P) => {
     shownAt = now();
     shown = progress;
-    if (tty) options.stream.write(`\r${formatProgressLine(progress)}\x1b[K`);
-    else options.logger?.info({ ...progress }, 'fetch progress');
+    if (tty) options.stream.write(`\r${format(progress)}\x1b[K`);
+    else options.logger?.info({ ...progress }, message);
   };
 
   return {

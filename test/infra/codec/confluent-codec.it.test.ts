@@ -4,7 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { topicSchemas } from '../../../contracts/avro/schemas.js';
 import type { AvroRecordSchema } from '../../../contracts/avro/types.js';
-import { SchemaIncompatibleError } from '../../../contracts/errors.js';
+import { DecodeError, SchemaIncompatibleError, SchemaRegistryError } from '../../../contracts/errors.js';
 import { CONTROL_TOPIC } from '../../../contracts/events/control.js';
 import { controlEventToWire } from '../../../contracts/events/control-wire.js';
 import { ConfluentCodec, registerSchema } from '../../../infra/codec/confluent-codec.js';
@@ -37,6 +37,22 @@ describe('ConfluentCodec against a real Confluent-API schema registry', () => {
     const subjects = (await (await fetch(`${services().registryUrl}/subjects`)).json()) as string[];
     for (const { topic } of schemas) expect(subjects).toContain(`${topic}-value`);
     expect(await subjectCompatibility(`${prefix}.${CONTROL_TOPIC}-value`)).toBe('BACKWARD');
+  });
+
+  it('blames the record for a bad frame, an unknown id or a bad body, and the registry for an outage', async () => {
+    const schemas = isolatedSchemas(uniqueName('bad'));
+    const topic = schemas[0]?.topic as string;
+    const codec = new ConfluentCodec(services().registryUrl, schemas);
+    const good = await codec.encode(topic, controlEventToWire(controlEvent('GateEvaluated')));
+    await expect(codec.decode(topic, Buffer.from([1, 0, 0, 0, 1, 2]))).rejects.toBeInstanceOf(DecodeError);
+    const unknownId = Buffer.from(good);
+    unknownId.writeUInt32BE(0x7fff_fff0, 1);
+    await expect(codec.decode(topic, unknownId)).rejects.toBeInstanceOf(DecodeError);
+    await expect(codec.decode(topic, good.subarray(0, 7))).rejects.toBeInstanceOf(DecodeError);
+    const down = new ConfluentCodec('http://127.0.0.1:1', schemas);
+    const outage = await down.decode(topic, good).catch((err: unknown) => err);
+    expect(outage).toBeInstanceOf(SchemaRegistryError);
+    expect(outage).not.toBeInstanceOf(DecodeError);
   });
 
   it('frames values as magic byte 0 + schema id and reads them back', async () => {
