@@ -144,6 +144,9 @@ export class KafkaEventLog implements EventLog {
         configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
+    // A broker can answer NOT_LEADER for a moment after `waitForLeaders` returned, while its own
+    // metadata catches up; a topic is ready once its offsets can be listed.
+    for (const spec of missing) await this.endOffsets(spec.name);
   }
 
   async append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
@@ -233,7 +236,7 @@ export class KafkaEventLog implements EventLog {
 
   async endOffsets(topic: string): Promise<Map<number, number>> {
     await this.#connect();
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    const offsets = await retryRetriable(() => this.#admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
@@ -333,5 +336,20 @@ export class KafkaEventLog implements EventLog {
       this.#partitions.set(topic, count);
     }
     return count;
+  }
+}
+
+/**
+ * Retries what Kafka itself marks retriable (leader elections, metadata not yet propagated) for a
+ * few seconds; anything else, or a condition that lasts, is the caller's to see.
+ */
+async function retryRetriable<T>(work: () => Promise<T>, attempts = 20, delayMs = 250): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if (attempt >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
   }
 }
