@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * The README's main command, as a user runs it on a machine with nothing started: the embedded
+ * store and log, an in-process sandbox, a backfill, a summary, then the status API left up.
+ */
+describe('xasset demo', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('backfills P0 from the sandbox, prints the summary and serves the status API until stopped', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'xasset-demo-'));
+    dirs.push(stateDir);
+    const child = spawn(process.execPath, ['bin/xasset.js', 'demo', '--days', '7'], {
+      env: {
+        ...process.env,
+        XASSET_STATE_DIR: stateDir,
+        XASSET_SANDBOX_SIZE: 'tiny',
+        XASSET_HTTP_PORT: '0',
+        XASSET_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const address = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const found = stdout.match(/status API and page at (http:\/\/\S+?)\/ /);
+        if (found?.[1]) resolve(found[1]);
+      });
+      void exited.then((code) =>
+        reject(new Error(`demo exited ${code} before serving:\n${stdout}\n${stderr}`)),
+      );
+    });
+    try {
+      expect(stdout).toMatch(/^fetch run\s+ok: \d+ calls/m);
+      expect(stdout).toMatch(/^dead letters\s+0$/m);
+      for (const assetClass of ['etf', 'futures', 'spot', 'stock']) {
+        expect(stdout).toMatch(new RegExp(`^${assetClass}\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'));
+      }
+      expect(stdout).toMatch(/^daily\s+\d+$/m);
+      const status = await fetch(`${address}/status`);
+      expect(status.status).toBe(200);
+      const runs = (await (await fetch(`${address}/runs`)).json()) as { runs: { status: string }[] };
+      expect(runs.runs.map((r) => r.status)).toContain('ok');
+      const page = await fetch(`${address}/`);
+      expect(await page.text()).toContain('<table');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
+});
