@@ -1,26 +1,398 @@
-import { openRuntime } from '../runtime.js';
-import { buildServer } from '../server.js';
+import { type ApiName, type EndpointSpec, endpoint } from '../../contracts/catalog/index.js';
+import type { Config } from '../../contracts/config.js';
+import { CommandRefusedError, TusharePermissionError, ValidationError } from '../../contracts/errors.js';
+import { FLAG_NAMES, type FlagName, type RolloutFlags } from '../../contracts/flags.js';
+import { todayInChina } from '../../producers/fetch/dates.js';
+import { CALENDAR_API, calendarParams, planFetch } from '../../producers/fetch/planner.js';
+import type { TushareParams, TushareSource } from '../../producers/tushare/source.js';
+import { takeGateSnapshot } from '../../projections/api/adapters.js';
+import { PgProjectionReader } from '../../projections/api/pg-reader.js';
+import type { GateSnapshot } from '../../projections/api/schemas.js';
+import { type FlagChanges, recordProbe, rollbackFlags, setFlags } from '../../projections/commands/flags.js';
+import { advancePhaseThroughGates } from '../../projections/commands/phase-gates.js';
+import { EXIT_GATE, evaluateFoundation, type GateOutcome } from '../../projections/gates/phases.js';
+import { foldControlLog } from '../../projections/log/control-view.js';
+import { reapStaleRuns } from '../../projections/reaper/reaper.js';
+import { verifyProjections } from '../../projections/replay/rebuild.js';
+import { checkHealth } from '../health.js';
+import { projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
+import { type Runtime, setUp } from '../runtime.js';
+import { startStatusService } from '../serve.js';
 import type { CommandContext } from './context.js';
 
-/** The control plane: serve, flags, phase, gate (issue 4 fills these in). */
-export function registerControlCommands({ program, config, logger }: CommandContext): void {
+/** An integer under this is a control-log offset; from it on, ms since the epoch (1973-03-03). */
+const FIRST_MS = 100_000_000_000;
+
+/** The control plane: serve, gate, flags, phase, probe, projections, reap. */
+export function registerControlCommands(ctx: CommandContext): void {
+  const { program, config, logger, withRuntime, print } = ctx;
+
+  /** Store and log set up, projections caught up with the log: what every command here reads. */
+  const withControl = <T>(work: (runtime: Runtime) => Promise<T>): Promise<T> =>
+    withRuntime(config(), async (runtime) => {
+      await setUp(runtime);
+      await projectRun(runtime);
+      return work(runtime);
+    });
+  const portsOf = (runtime: Runtime) => ({ log: runtime.log, codec: runtime.codec });
+  const reader = (runtime: Runtime) => new PgProjectionReader(runtime.pool, { log: runtime.log });
+
   program
     .command('serve')
-    .description('serve the status API')
+    .description('serve the status API, keep the projections current and reap stale runs')
     .option('--port <port>', 'HTTP port (XASSET_HTTP_PORT)')
     .action(async (options: { port?: string }) => {
       if (options.port) program.setOptionValue('port', options.port);
       const cfg = config();
-      const runtime = await openRuntime(cfg, { logger: logger(cfg) });
-      const app = buildServer(runtime);
-      const close = async () => {
-        await app.close();
-        await runtime.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', () => void close());
-      process.once('SIGTERM', () => void close());
-      const address = await app.listen({ host: cfg.server.host, port: cfg.server.port });
-      logger(cfg).info({ address }, 'serving');
+      const log = logger(cfg);
+      await withRuntime(cfg, async (runtime) => {
+        await setUp(runtime);
+        const service = await startStatusService(runtime, {
+          logger: log,
+          host: cfg.server.host,
+          port: cfg.server.port,
+        });
+        process.stdout.write(`${service.address}\n`);
+        log.info({ address: service.address }, 'serving');
+        await untilSignal();
+        await service.stop();
+      });
     });
+
+  const gate = program.command('gate').description('gate evaluations');
+  gate
+    .command('snapshot')
+    .description('every gate on both clocks, as GET /gates/snapshot serves it')
+    .option('--as-of <YYYYMMDD>', 'evaluate the as-of clock at this trade date')
+    .action(async (options: { asOf?: string }) => {
+      if (options.asOf !== undefined && !/^\d{8}$/.test(options.asOf))
+        throw new ValidationError('command line', [{ path: '--as-of', message: 'expected YYYYMMDD' }]);
+      await withControl(async (runtime) =>
+        print(await takeGateSnapshot(runtime.pool, runtime.config.gates, options.asOf ?? null)),
+      );
+    });
+
+  const flags = program.command('flags').description('rollout flags (rollout_flags_v1)');
+  flags
+    .command('show')
+    .description('stored and effective flags, as GET /flags serves them')
+    .action(() => withControl(async (runtime) => print(await reader(runtime).readFlags())));
+
+  flags
+    .command('set')
+    .description('change switches (appends FlagsChanged): name=true|false …')
+    .argument('<changes...>', 'switches as name=true or name=false')
+    .requiredOption('--reason <text>', 'why, kept with the change')
+    .option('--actor <name>', 'who, kept with the change', 'cli')
+    .action((changes: string[], options: { reason: string; actor: string }) => {
+      const parsed = parseChanges(changes);
+      return withControl(async (runtime) => {
+        const result = await setFlags(portsOf(runtime), {
+          changes: parsed,
+          actor: options.actor,
+          reason: options.reason,
+          now: Date.now(),
+        });
+        await projectRun(runtime);
+        print({
+          offset: result.offsets.at(-1) ?? null,
+          changed: result.changed,
+          stored: result.flags,
+          effective: result.effective,
+          updatedAt: result.flags.updatedAt,
+        });
+      });
+    });
+
+  flags
+    .command('history')
+    .description('every flags change, newest first, as GET /flags/history serves them')
+    .option('--limit <n>', 'at most this many', '100')
+    .action((options: { limit: string }) => {
+      const limit = positiveInt(options.limit, '--limit');
+      return withControl(async (runtime) => print(await reader(runtime).readFlagsHistory(limit)));
+    });
+
+  flags
+    .command('rollback')
+    .description('restore the flags in force at an earlier point (appends FlagsChanged)')
+    .requiredOption(
+      '--to <point>',
+      `a control-log offset, an ISO time, or ms since the epoch (integers from ${FIRST_MS} on)`,
+    )
+    .requiredOption('--reason <text>', 'why, kept with the change')
+    .option('--actor <name>', 'who, kept with the change', 'cli')
+    .action((options: { to: string; reason: string; actor: string }) => {
+      const to = parsePoint(options.to);
+      return withControl(async (runtime) => {
+        const result = await rollbackFlags(portsOf(runtime), {
+          to,
+          actor: options.actor,
+          reason: options.reason,
+          now: Date.now(),
+        });
+        await projectRun(runtime);
+        print({
+          offset: result.offsets.at(-1) ?? null,
+          changed: result.changed,
+          restoredFromOffset: result.restoredFromOffset,
+          stored: result.flags,
+          effective: result.effective,
+          updatedAt: result.flags.updatedAt,
+        });
+      });
+    });
+
+  const phase = program.command('phase').description('the roadmap phases A → B → C → D → E');
+  phase
+    .command('show')
+    .description('the current phase, whether it is frozen, and the gate it is left through')
+    .action(() =>
+      withControl(async (runtime) => {
+        const current = await reader(runtime).readPhase();
+        print({ ...current, exitGate: EXIT_GATE[current.current] });
+      }),
+    );
+
+  phase
+    .command('advance')
+    .description("one phase forward through the current phase's exit gate (refused while it fails)")
+    .option('--actor <name>', 'who, kept with the change', 'cli')
+    .action((options: { actor: string }) =>
+      withControl(async (runtime) => {
+        const ports = portsOf(runtime);
+        const state = await foldControlLog(ports);
+        const { phase: from, frozen } = state.phases;
+        const exitGate = EXIT_GATE[from];
+        const snapshot = await takeGateSnapshot(runtime.pool, runtime.config.gates, null);
+        const held = snapshot.gates.map(outcomeOf);
+        let exit: GateOutcome;
+        if (exitGate === 'foundation') {
+          const health = await checkHealth(runtime);
+          exit = evaluateFoundation({
+            migrationsPending: health.store.migrationsPending,
+            topicsMissing: health.log.topicsMissing,
+            flagsOffset: state.flags.offset,
+          });
+        } else {
+          // E has no exit: the decision says so (final_phase) whatever is passed here.
+          exit = held.find((g) => g.gate === exitGate) ?? { gate: exitGate ?? 'none', passed: false };
+        }
+        try {
+          const result = await advancePhaseThroughGates(ports, {
+            actor: options.actor,
+            now: Date.now(),
+            exit,
+            held,
+          });
+          await projectRun(runtime);
+          print({
+            advanced: true,
+            from,
+            to: result.phase,
+            liftedFreeze: frozen,
+            exit,
+            offsets: result.offsets,
+          });
+        } catch (err) {
+          if (err instanceof CommandRefusedError) {
+            print({ advanced: false, phase: from, frozen, exit, reasons: err.reasons });
+          }
+          throw err;
+        }
+      }),
+    );
+
+  program
+    .command('probe')
+    .description('call an endpoint once with a tiny query and record whether the permission is there')
+    .argument('<api_name>', 'a catalog api_name, e.g. stk_premarket')
+    .option('--sandbox', 'call an in-process sandbox instead of TUSHARE_API_URL')
+    .option('--ts-code <code>', 'the instrument for endpoints fetched per instrument')
+    .option('--params <json>', 'the exact params to send instead of the planned tiny query')
+    .option('--actor <name>', 'who, kept with the result', 'cli')
+    .action(
+      async (
+        apiName: string,
+        options: { sandbox?: boolean; tsCode?: string; params?: string; actor: string },
+      ) => {
+        const spec = endpoint(apiName);
+        const params = options.params
+          ? parseParams(options.params)
+          : probeParams(spec, todayInChina(), options.tsCode);
+        const cfg = config();
+        await withRuntime(cfg, async (runtime) => {
+          await setUp(runtime);
+          const outcome = await withSource(cfg, options.sandbox === true, logger, (source) =>
+            probeOnce(source, spec.apiName as ApiName, params),
+          );
+          const recorded = await recordProbe(portsOf(runtime), {
+            apiName: spec.apiName,
+            ...outcome,
+            actor: options.actor,
+            now: Date.now(),
+          });
+          await projectRun(runtime);
+          print({ apiName: spec.apiName, params, ...outcome, offset: recorded.offsets[0] ?? null });
+        });
+      },
+    );
+
+  const projections = program.command('projections').description('the projection tables');
+  projections
+    .command('verify')
+    .description('rebuild every projection from offset 0 into fresh tables and compare (exit 1 if different)')
+    .action(() =>
+      withRuntime(config(), async (runtime) => {
+        await setUp(runtime);
+        const verified = await verifyProjections({ ...portsOf(runtime), pool: runtime.pool });
+        print(verified);
+        if (!verified.equal) process.exitCode = 1;
+      }),
+    );
+
+  program
+    .command('reap')
+    .description('close runs silent past their heartbeat timeout as abandoned, once')
+    .option('--timeout-ms <ms>', "override every run's own heartbeat timeout")
+    .action((options: { timeoutMs?: string }) => {
+      const timeoutMs =
+        options.timeoutMs === undefined ? undefined : positiveInt(options.timeoutMs, '--timeout-ms');
+      return withControl(async (runtime) => {
+        const result = await reapStaleRuns(portsOf(runtime), { now: Date.now(), timeoutMs });
+        await projectRun(runtime);
+        print({ reaped: result.reaped, offsets: result.offsets });
+      });
+    });
+}
+
+const outcomeOf = (verdict: GateSnapshot['gates'][number]): GateOutcome => ({
+  gate: verdict.gate,
+  passed: verdict.passed,
+  failures: verdict.failures,
+});
+
+function parseChanges(args: readonly string[]): FlagChanges {
+  const changes: Partial<Record<string, boolean>> = {};
+  const issues: { path: string; message: string }[] = [];
+  for (const arg of args) {
+    const match = /^([A-Za-z0-9]+)=(true|false)$/.exec(arg);
+    if (!match) issues.push({ path: arg, message: 'expected name=true or name=false' });
+    else changes[match[1] as string] = match[2] === 'true';
+  }
+  if (issues.length > 0) throw new ValidationError('flag changes', issues);
+  // Unknown names are left for setFlags to refuse, with the same message the API gives.
+  return changes as FlagChanges;
+}
+
+function parsePoint(text: string): { offset: number } | { time: number } {
+  if (/^\d+$/.test(text)) {
+    const value = Number(text);
+    if (Number.isSafeInteger(value)) return value < FIRST_MS ? { offset: value } : { time: value };
+  } else {
+    const time = Date.parse(text);
+    if (Number.isFinite(time) && /^\d{4}-\d{2}-\d{2}/.test(text)) return { time };
+  }
+  throw new ValidationError('command line', [
+    { path: '--to', message: 'an offset, an ISO time (2026-01-05T08:00:00Z) or ms since the epoch' },
+  ]);
+}
+
+function positiveInt(text: string, path: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new ValidationError('command line', [{ path, message: 'a positive integer' }]);
+  return value;
+}
+
+function parseParams(text: string): TushareParams {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const ok =
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === 'string' || typeof v === 'number');
+  if (!ok)
+    throw new ValidationError('command line', [
+      { path: '--params', message: 'a JSON object of string or number values' },
+    ]);
+  return value as TushareParams;
+}
+
+/**
+ * The smallest query the fetch planner would send for the endpoint on one day: one trade date,
+ * one window, one instrument. Permission is per endpoint, so what the day holds does not matter.
+ */
+function probeParams(spec: EndpointSpec, day: string, tsCode?: string): TushareParams {
+  if (spec.apiName === CALENDAR_API) return calendarParams(day, day);
+  const everything = Object.fromEntries(FLAG_NAMES.map((name) => [name, true])) as Record<FlagName, boolean>;
+  const { tasks } = planFetch({
+    endpoints: [spec.apiName],
+    from: day,
+    to: day,
+    openDates: [day],
+    flags: { ...everything, updatedAt: 0 } as RolloutFlags,
+    cursors: {},
+    force: true,
+    today: day,
+    ...(tsCode !== undefined && { pools: { [spec.apiName]: [tsCode] } }),
+  });
+  const first = tasks[0];
+  if (!first)
+    throw new ValidationError('probe', [
+      { path: '--ts-code', message: `${spec.apiName} is fetched per instrument: name one with --ts-code` },
+    ]);
+  return first.params;
+}
+
+type ProbeOutcome = { passed: boolean; tushareCode: number | null; message: string | null };
+
+/**
+ * One page of the endpoint. A permission refusal is the answer a probe looks for; every other
+ * failure (token, rate limit, network) says nothing about the permission and is thrown.
+ */
+async function probeOnce(
+  source: TushareSource,
+  apiName: ApiName,
+  params: TushareParams,
+): Promise<ProbeOutcome> {
+  try {
+    for await (const _page of source.pages(apiName, params)) break;
+    return { passed: true, tushareCode: null, message: null };
+  } catch (err) {
+    if (!(err instanceof TusharePermissionError)) throw err;
+    const code = err.details.tushareCode;
+    return { passed: false, tushareCode: typeof code === 'number' ? code : null, message: err.message };
+  }
+}
+
+async function withSource<T>(
+  cfg: Config,
+  useSandbox: boolean,
+  logger: CommandContext['logger'],
+  work: (source: TushareSource) => Promise<T>,
+): Promise<T> {
+  if (!useSandbox) {
+    const log = logger(cfg).child({ component: 'tushare' });
+    return work(tushareSource(cfg, { log: (level, msg, fields) => log[level](fields, msg) }));
+  }
+  const sandbox = await startConfiguredSandbox(cfg, { port: 0 });
+  try {
+    return await work(tushareSource(cfg, { apiUrl: sandbox.url }));
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
 }

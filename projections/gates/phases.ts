@@ -35,7 +35,7 @@ export interface GateOutcome {
 }
 
 export type AdvanceDecision =
-  | { allowed: true; from: Phase; to: Phase; gate: ExitGate }
+  | { allowed: true; from: Phase; to: Phase; gate: ExitGate; liftsFreeze: boolean }
   | { allowed: false; reasons: string[] };
 
 export interface RegressionDecision {
@@ -61,6 +61,12 @@ function passedGates(phase: Phase): ExitGate[] {
 /**
  * Advancing needs the current phase's exit gate. Entering P2 (and E) also needs the earlier batch
  * gates still passing (roadmap: "进入 P2 前，MUST 确认 P0/P1 门禁稳定"), given in `held`.
+ *
+ * A freeze is not a lock of its own: PhaseFrozen rolled the phase back, and the contracts have no
+ * unfreeze event, so the next PhaseAdvanced is what lifts it (projections/commands/phases.ts). A
+ * frozen phase therefore advances as soon as its exit gate (and the held gates) hold again — the
+ * freeze's reason is superseded by that verdict — and while they do not, the refusal says it is
+ * frozen beside the failing conditions.
  */
 export function decideAdvance(
   current: Phase,
@@ -70,10 +76,8 @@ export function decideAdvance(
 ): AdvanceDecision {
   const next = PHASES[indexOf(current) + 1];
   const expected = EXIT_GATE[current];
+  if (next === undefined || expected === null) return { allowed: false, reasons: ['final_phase'] };
   const reasons: string[] = [];
-  if (frozen) reasons.push(`phase_frozen:${current}`);
-  if (next === undefined || expected === null)
-    return { allowed: false, reasons: [...reasons, 'final_phase'] };
   if (exit.gate !== expected) reasons.push(`wrong_exit_gate:${exit.gate}!=${expected}`);
   else if (!exit.passed) reasons.push(`exit_gate_failed:${expected}`, ...(exit.failures ?? []));
   for (const gate of passedGates(current).filter((g) => g !== 'foundation')) {
@@ -81,9 +85,32 @@ export function decideAdvance(
     if (outcome === undefined) reasons.push(`held_gate_missing:${gate}`);
     else if (!outcome.passed) reasons.push(`held_gate_failed:${gate}`);
   }
-  return reasons.length > 0
-    ? { allowed: false, reasons }
-    : { allowed: true, from: current, to: next, gate: expected };
+  if (reasons.length > 0)
+    return { allowed: false, reasons: frozen ? [`phase_frozen:${current}`, ...reasons] : reasons };
+  return { allowed: true, from: current, to: next, gate: expected, liftsFreeze: frozen };
+}
+
+/** What A's exit gate looks at: the store and the log set up, and flags a rollback can return to. */
+export interface FoundationInput {
+  /** Migrations the store has not applied. */
+  migrationsPending: readonly string[];
+  /** Topics the log does not have. */
+  topicsMissing: readonly string[];
+  /** Offset of the FlagsChanged in force; null while only the defaults are (no rollback baseline). */
+  flagsOffset: number | null;
+}
+
+/**
+ * The foundation gate (phase A's exit): the schema is complete, the topics exist, and a flags
+ * state is on record — a rollback needs an offset to restore, and the defaults have none.
+ */
+export function evaluateFoundation(input: FoundationInput): Required<GateOutcome> & { gate: 'foundation' } {
+  const failures = [
+    ...input.migrationsPending.map((name) => `migration_pending:${name}`),
+    ...input.topicsMissing.map((topic) => `topic_missing:${topic}`),
+    ...(input.flagsOffset === null ? ['flags_baseline_missing'] : []),
+  ];
+  return { gate: 'foundation', passed: failures.length === 0, failures };
 }
 
 /**

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { PhaseFrozen } from '../../../contracts/events/control.js';
-import { decideAdvance, decideRegression, EXIT_GATE, PHASES } from '../../../projections/gates/phases.js';
+import {
+  decideAdvance,
+  decideRegression,
+  EXIT_GATE,
+  evaluateFoundation,
+  PHASES,
+} from '../../../projections/gates/phases.js';
 
 const pass = (gate: string) => ({ gate, passed: true, failures: [] });
 const fail = (gate: string, ...failures: string[]) => ({ gate, passed: false, failures });
@@ -12,8 +18,15 @@ describe('decideAdvance', () => {
       from: 'A',
       to: 'B',
       gate: 'foundation',
+      liftsFreeze: false,
     });
-    expect(decideAdvance('B', false, pass('p0'))).toEqual({ allowed: true, from: 'B', to: 'C', gate: 'p0' });
+    expect(decideAdvance('B', false, pass('p0'))).toEqual({
+      allowed: true,
+      from: 'B',
+      to: 'C',
+      gate: 'p0',
+      liftsFreeze: false,
+    });
     expect(decideAdvance('C', false, pass('p1'), [pass('p0')])).toMatchObject({ allowed: true, to: 'D' });
     expect(decideAdvance('D', false, pass('p2'), [pass('p0'), pass('p1')])).toMatchObject({
       allowed: true,
@@ -40,10 +53,26 @@ describe('decideAdvance', () => {
     });
   });
 
-  it('given a frozen phase, then nothing advances even with the gate passed', () => {
-    expect(decideAdvance('C', true, pass('p1'), [pass('p0')])).toEqual({
+  it('given a frozen phase whose exit gate holds again, then it advances and the freeze is lifted', () => {
+    // After a freeze in C rolled back to B, B's exit gate is the one to pass again.
+    expect(decideAdvance('B', true, pass('p0'))).toEqual({
+      allowed: true,
+      from: 'B',
+      to: 'C',
+      gate: 'p0',
+      liftsFreeze: true,
+    });
+  });
+
+  it('given a frozen phase whose exit gate still fails, then it stays, frozen, with the failing conditions', () => {
+    expect(decideAdvance('B', true, fail('p0', 'blocking_run_failed:20260224'))).toEqual({
       allowed: false,
-      reasons: ['phase_frozen:C'],
+      reasons: ['phase_frozen:B', 'exit_gate_failed:p0', 'blocking_run_failed:20260224'],
+    });
+    // A held gate still failing keeps a frozen C where it is, exit gate or not.
+    expect(decideAdvance('C', true, pass('p1'), [fail('p0')])).toEqual({
+      allowed: false,
+      reasons: ['phase_frozen:C', 'held_gate_failed:p0'],
     });
   });
 
@@ -60,6 +89,38 @@ describe('decideAdvance', () => {
 
   it('given E, then there is nowhere to go', () => {
     expect(decideAdvance('E', false, pass('p2'))).toEqual({ allowed: false, reasons: ['final_phase'] });
+  });
+});
+
+describe('evaluateFoundation', () => {
+  it('given the store and log set up and a flags state on record, then the foundation holds', () => {
+    expect(evaluateFoundation({ migrationsPending: [], topicsMissing: [], flagsOffset: 0 })).toEqual({
+      gate: 'foundation',
+      passed: true,
+      failures: [],
+    });
+  });
+
+  it('given what is missing, then each missing piece is a condition', () => {
+    const verdict = evaluateFoundation({
+      migrationsPending: ['003_projections'],
+      topicsMissing: ['xasset.control.v1'],
+      flagsOffset: null,
+    });
+    expect(verdict).toEqual({
+      gate: 'foundation',
+      passed: false,
+      failures: [
+        'migration_pending:003_projections',
+        'topic_missing:xasset.control.v1',
+        'flags_baseline_missing',
+      ],
+    });
+    // The verdict is what the A → B decision takes.
+    expect(decideAdvance('A', false, verdict)).toMatchObject({
+      allowed: false,
+      reasons: ['exit_gate_failed:foundation', ...verdict.failures],
+    });
   });
 });
 
