@@ -15,9 +15,7 @@ const FROM = '20240102';
 const TO = '20240109';
 
 /** A digest of the price columns of a set of bars, the same whether it is built from the sandbox or the store. */
-function digest(
-  rows: readonly { ts_code: unknown; open: unknown; high: unknown; low: unknown; close: unknown }[],
-) {
+function digest(rows: readonly Record<string, unknown>[]) {
   const lines = rows
     .map((r) =>
       [r.ts_code, r.open, r.high, r.low, r.close].map((v) => (v === null ? '' : String(v))).join('|'),
