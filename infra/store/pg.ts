@@ -14,14 +14,36 @@ export interface PoolOptions {
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.size });
-  if (options.schema !== 'public') {
-    pool.on('connect', (client) => {
+  if (options.schema === 'public') return new pg.Pool({ connectionString: options.url, max: options.size });
+  return new pg.Pool({
+    connectionString: options.url,
+    max: options.size,
+    Client: clientInSchema(options.schema),
+  });
+}
+
+/**
+ * A client whose connect() resolves only once its search_path is set, so the pool never hands out
+ * a connection before that. (A startup `options` parameter would do it in one round trip, but
+ * PGlite ignores it; a query from the pool's `connect` event would race the caller's first query.)
+ */
+function clientInSchema(schema: string): typeof pg.Client {
+  const SchemaClient = class extends pg.Client {
+    // biome-ignore lint/suspicious/noExplicitAny: pg's connect is overloaded (callback or promise)
+    override connect(callback?: (...args: any[]) => void): any {
       // Quoted by construction: the config schema only admits lower-case identifiers.
-      client.query(`SET search_path TO "${options.schema}", public`).catch(() => {});
-    });
-  }
-  return pool;
+      const ready = super.connect().then(async () => {
+        await this.query(`SET search_path TO "${schema}", public`);
+      });
+      if (!callback) return ready;
+      ready.then(
+        () => callback(null),
+        (err: Error) => callback(err),
+      );
+      return undefined;
+    }
+  };
+  return SchemaClient as unknown as typeof pg.Client;
 }
 
 export async function withTransaction<T>(

@@ -1,0 +1,152 @@
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import kafkajs, { type Admin } from 'kafkajs';
+import pg from 'pg';
+import { type TopicSchema, topicSchemas } from '../contracts/avro/schemas.js';
+import { rawTopic } from '../contracts/catalog/index.js';
+import { DLQ_TOPIC } from '../contracts/events/dead-letter.js';
+import { MARKET_ASSETS, marketTopic } from '../contracts/normalized/market.js';
+import { type TopicDefinition, topicDefinitions } from '../contracts/topics.js';
+import { subjectOf } from '../infra/codec/schema-codec.js';
+import { migrate } from '../infra/migrations/migrate.js';
+import { createPool } from '../infra/store/pg.js';
+
+export interface BenchServices {
+  brokers: string[];
+  registryUrl: string;
+  databaseUrl: string;
+}
+
+/** From the bench's own variables, else what `npx xasset services up kafka registry` starts and the machine's PostgreSQL. */
+export function benchServices(env: NodeJS.ProcessEnv): BenchServices {
+  const given = (name: string) => (env[name] === '' ? undefined : env[name]);
+  return {
+    brokers: (given('XASSET_BENCH_KAFKA_BROKERS') ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),
+    registryUrl: given('XASSET_BENCH_REGISTRY_URL') ?? 'http://127.0.0.1:8081/apis/ccompat/v7',
+    databaseUrl: given('XASSET_BENCH_DATABASE_URL') ?? 'postgres://postgres@127.0.0.1:5432/test',
+  };
+}
+
+export const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** What the bench created, undone in reverse order; each step is tried even when an earlier one fails. */
+export class Cleanup {
+  readonly #steps: { what: string; undo: () => Promise<unknown> }[] = [];
+  #running: Promise<void> | undefined;
+
+  add(what: string, undo: () => Promise<unknown>): void {
+    this.#steps.push({ what, undo });
+  }
+
+  run(): Promise<void> {
+    this.#running ??= (async () => {
+      for (let step = this.#steps.pop(); step; step = this.#steps.pop()) {
+        try {
+          await step.undo();
+        } catch (err) {
+          say(`cleanup of ${step.what} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    })();
+    return this.#running;
+  }
+}
+
+/** The topics one bench run writes, under its own prefix: the raw topics given, dead letters, normalized. */
+export function benchTopics(
+  prefix: string,
+  apis: readonly string[],
+): { definitions: TopicDefinition[]; schemas: TopicSchema[] } {
+  const wanted = new Set([...apis.map(rawTopic), DLQ_TOPIC, ...MARKET_ASSETS.map(marketTopic)]);
+  return {
+    definitions: topicDefinitions()
+      .filter((t) => wanted.has(t.name))
+      .map((t) => ({ ...t, name: prefix + t.name })),
+    schemas: topicSchemas()
+      .filter((s) => wanted.has(s.topic))
+      .map((s) => ({ ...s, topic: prefix + s.topic })),
+  };
+}
+
+export async function deleteTopics(admin: Admin, names: readonly string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const topics = names.filter((name) => existing.has(name));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+}
+
+/** Soft then permanent delete, as the Confluent API requires; a registry keeps no trace of the run. */
+export async function deleteSubjects(registryUrl: string, topics: readonly string[]): Promise<void> {
+  for (const topic of topics) {
+    const subject = `${registryUrl}/subjects/${encodeURIComponent(subjectOf(topic))}`;
+    for (const url of [subject, `${subject}?permanent=true`]) {
+      const response = await fetch(url, { method: 'DELETE' });
+      if (!response.ok && response.status !== 404) throw new Error(`DELETE ${url}: HTTP ${response.status}`);
+    }
+  }
+}
+
+/** A new schema with every migration applied, and a pool on it; both go away with `cleanup`. */
+export async function freshSchema(
+  url: string,
+  schema: string,
+  poolSize: number,
+  cleanup: Cleanup,
+): Promise<pg.Pool> {
+  cleanup.add(`schema ${schema}`, async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await client.end();
+    }
+  });
+  const pool = createPool({ url, schema, size: poolSize });
+  cleanup.add(`pool on ${schema}`, () => pool.end());
+  await migrate(pool, { schema });
+  return pool;
+}
+
+export interface Environment {
+  cores: string;
+  /** 1-minute load average at the start: other work on the machine skews every figure. */
+  load: string;
+  node: string;
+  postgres: string;
+  kafka: string;
+}
+
+/**
+ * Kafka does not report its release over the protocol. The broker's `inter.broker.protocol.version`
+ * (e.g. `3.9-IV0`) names the release line up to Kafka 3.9; Kafka 4 dropped the setting.
+ */
+export async function environment(admin: Admin, pool: pg.Pool): Promise<Environment> {
+  const { rows } = await pool.query<{ server_version: string }>('SHOW server_version');
+  const cluster = await admin.describeCluster();
+  const brokers = `${cluster.brokers.length} broker${cluster.brokers.length === 1 ? '' : 's'}`;
+  let kafka = `release not reported, ${brokers}`;
+  const first = cluster.brokers[0];
+  if (first) {
+    const described = await admin
+      .describeConfigs({
+        includeSynonyms: false,
+        // kafkajs's CommonJS named exports miss this enum under ESM; the default export has it.
+        resources: [
+          {
+            type: kafkajs.ConfigResourceTypes.BROKER,
+            name: String(first.nodeId),
+            configNames: ['inter.broker.protocol.version'],
+          },
+        ],
+      })
+      .catch(() => undefined);
+    const version = described?.resources[0]?.configEntries[0]?.configValue;
+    if (version) kafka = `${version} (inter.broker.protocol.version), ${brokers}`;
+  }
+  return {
+    cores: `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
+    load: (loadavg()[0] ?? 0).toFixed(2),
+    node: process.version,
+    postgres: rows[0]?.server_version ?? 'unknown',
+    kafka,
+  };
+}
