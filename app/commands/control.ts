@@ -12,10 +12,17 @@ import { type FlagChanges, recordProbe, rollbackFlags, setFlags } from '../../pr
 import { advancePhaseThroughGates } from '../../projections/commands/phase-gates.js';
 import { EXIT_GATE, evaluateFoundation, type GateOutcome } from '../../projections/gates/phases.js';
 import { foldControlLog } from '../../projections/log/control-view.js';
+import { evaluateOnce } from '../../projections/policy/evaluator.js';
 import { reapStaleRuns } from '../../projections/reaper/reaper.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
 import { checkHealth } from '../health.js';
-import { projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
+import {
+  PROCESSOR_CONSUMER,
+  processedTopics,
+  projectRun,
+  startConfiguredSandbox,
+  tushareSource,
+} from '../pipeline.js';
 import { type Runtime, setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
 import type { CommandContext } from './context.js';
@@ -71,6 +78,36 @@ export function registerControlCommands(ctx: CommandContext): void {
         print(await takeGateSnapshot(runtime.pool, runtime.config.gates, options.asOf ?? null)),
       );
     });
+
+  gate
+    .command('evaluate')
+    .description(
+      'one evaluator round: record changed gate verdicts, raise or close threshold alerts, freeze a regressed phase',
+    )
+    .option('--actor <name>', 'who, kept with what is appended', 'cli')
+    .action((options: { actor: string }) =>
+      withControl(async (runtime) => {
+        const result = await evaluateOnce(
+          { ...portsOf(runtime), pool: runtime.pool },
+          {
+            gates: runtime.config.gates,
+            alerts: runtime.config.alerts,
+            consumer: { name: PROCESSOR_CONSUMER, topics: processedTopics() },
+            actor: options.actor,
+            now: Date.now(),
+          },
+        );
+        await projectRun(runtime);
+        print({
+          offsets: result.offsets,
+          gates: result.recorded,
+          alertsRaised: result.raised,
+          alertsResolved: result.resolved,
+          freeze: result.freeze,
+          appended: result.events.map((e) => e.type),
+        });
+      }),
+    );
 
   const flags = program.command('flags').description('rollout flags (rollout_flags_v1)');
   flags
