@@ -53,7 +53,7 @@ export async function startStatusService(
       onError: (err) => logger.error({ err }, 'evaluator failed; retrying'),
     },
   );
-  const app = buildServer(runtime, { logger });
+  const app = buildServer(runtime, { logger, view: commands.view });
   const address = await app.listen({ host: options.host, port: options.port });
   return {
     address,

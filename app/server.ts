@@ -19,6 +19,11 @@ export interface ServerOptions {
   /** Where 5xx causes are logged; clients only see the stable error code. */
   logger?: pino.Logger;
   now?: () => Date;
+  /**
+   * The folded control log the API's commands decide on; share it with the process's other
+   * command loops (reaper, evaluator) so their decisions are taken one at a time.
+   */
+  view?: ControlView;
 }
 
 /**
@@ -42,7 +47,7 @@ export function buildServer(runtime: Runtime, options: ServerOptions = {}): Fast
     reader,
     matrix,
     gates: new PgGateSnapshotSource(runtime.pool, matrix, runtime.config.gates, now),
-    commands: logCommands({ ...ports, view: new ControlView(ports) }, now),
+    commands: logCommands({ ...ports, view: options.view ?? new ControlView(ports) }, now),
     adminToken: runtime.config.server.adminToken,
     environment: () => environmentOf(runtime),
     version: VERSION,
