@@ -114,6 +114,11 @@ export const ConfigSchema = z.object({
   gates: z.object({
     requiredDays: positiveInt.max(60).default(3),
     minCoverage: ratio.default(0.98),
+    /**
+     * The roadmap's baseline boundary, as a control-log offset: runs started before it (the runs of
+     * a known-broken period) count neither for nor against a gate.
+     */
+    baselineOffset: z.coerce.number().int().nonnegative().optional(),
   }),
   alerts: z.object({
     maxFailureRate: ratio.default(0.2),
@@ -176,6 +181,7 @@ export const ENV_VARS = {
   XASSET_PROCESS_BATCH_SIZE: 'pipeline.processBatchSize',
   XASSET_GATE_DAYS: 'gates.requiredDays',
   XASSET_GATE_MIN_COVERAGE: 'gates.minCoverage',
+  XASSET_GATE_BASELINE_OFFSET: 'gates.baselineOffset',
   XASSET_ALERT_MAX_FAILURE_RATE: 'alerts.maxFailureRate',
   XASSET_ALERT_MIN_COVERAGE: 'alerts.minCoverage',
   XASSET_ALERT_MAX_RUNNING: 'alerts.maxRunningResidue',

@@ -6,7 +6,7 @@ import { readExplainContext } from '../matrix/context-sql.js';
 import { computeMatrix, explainCell } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';
 import type { Queryable } from '../matrix/sql.js';
-import { PgGateSnapshotSource } from './gate-snapshot.js';
+import { PgGateSnapshotSource, type SnapshotThresholds } from './gate-snapshot.js';
 import { PgProjectionReader } from './pg-reader.js';
 import type { ControlPlaneCommands, MatrixSource, ProjectionReader } from './ports.js';
 import type { ExplainView, GateSnapshot, MatrixView } from './schemas.js';
@@ -80,7 +80,7 @@ export function logCommands(ports: CommandPorts, now: () => Date = () => new Dat
  */
 export function takeGateSnapshot(
   pool: Pool,
-  thresholds: { requiredDays: number; minCoverage: number },
+  thresholds: SnapshotThresholds,
   asOfTradeDate: string | null,
   now: () => Date = () => new Date(),
 ): Promise<GateSnapshot> {

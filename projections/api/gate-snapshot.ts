@@ -4,6 +4,7 @@ import { countRunningResidue, evaluateGate } from '../gates/evaluate.js';
 import { GATE_NAMES } from '../gates/scope.js';
 import type {
   CoveragePoint,
+  GateBaseline,
   GateName,
   RunView as GateRun,
   GateThresholds,
@@ -20,6 +21,9 @@ import {
   RunState,
 } from './schemas.js';
 
+/** Gate thresholds as configured (`gates.*`), the baseline boundary included. */
+export type SnapshotThresholds = GateThresholds & { baselineOffset?: number };
+
 export interface GateSnapshotInput {
   /** Evaluate the as-of clock at this trade date; null means the latest one a run proves. */
   asOfTradeDate: string | null;
@@ -32,6 +36,8 @@ export interface GateSnapshotInput {
   openDates: readonly string[];
   cursors: CursorsView['cursors'];
   gates?: readonly GateName[];
+  /** The roadmap's baseline boundary: runs before it count neither for nor against a gate. */
+  baseline?: GateBaseline;
 }
 
 /** Main-chain failures block every gate; a recovery module's failure blocks only its wave. */
@@ -57,6 +63,7 @@ export function buildGateSnapshot(input: GateSnapshotInput): GateSnapshot {
         thresholds: input.thresholds,
         now: input.now,
         ...(input.asOfTradeDate ? { asOf: input.asOfTradeDate } : {}),
+        ...(input.baseline ? { baseline: input.baseline } : {}),
       }),
   );
   return GateSnapshot.parse({
@@ -66,7 +73,7 @@ export function buildGateSnapshot(input: GateSnapshotInput): GateSnapshot {
     coverage: input.coverage ? 'matrix' : 'unavailable',
     gates,
     runs: { total: input.runs.length, blocking: input.runs.filter(isBlockingRun).length, byStatus },
-    runningResidue: countRunningResidue(input.runs, input.now),
+    runningResidue: countRunningResidue(input.runs, input.now, input.baseline),
     cursors: input.cursors.map(({ cursor, value, advancedAt }) => ({ cursor, value, advancedAt })),
   });
 }
@@ -104,13 +111,13 @@ interface RunRow {
 export class PgGateSnapshotSource implements GateSnapshotSource {
   readonly #pool: pg.Pool;
   readonly #matrix: MatrixSource;
-  readonly #thresholds: GateThresholds;
+  readonly #thresholds: SnapshotThresholds;
   readonly #now: () => Date;
 
   constructor(
     pool: pg.Pool,
     matrix: MatrixSource,
-    thresholds: GateThresholds,
+    thresholds: SnapshotThresholds,
     now: () => Date = () => new Date(),
   ) {
     this.#pool = pool;
@@ -141,6 +148,9 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
       coverage,
       openDates,
       cursors,
+      ...(this.#thresholds.baselineOffset !== undefined
+        ? { baseline: { offset: this.#thresholds.baselineOffset } }
+        : {}),
     });
   }
 

@@ -118,3 +118,25 @@ describe('coverageFromMatrix', () => {
     expect(coverageFromMatrix(matrix).map((p) => p.coverage)).toEqual([0.5, null, 0]);
   });
 });
+
+describe('buildGateSnapshot with a baseline boundary', () => {
+  it('leaves runs before the baseline out of the verdict and the residue', () => {
+    // The broken period: a failed run of a day the clean streak covers, and a run left running.
+    const broken = mainRun('20260108', '20260108', 'failed');
+    const stuck = mainRun('20260106', '20260106', 'running');
+    const clean = ['20260107', '20260108', '20260109'].map((d) => mainRun(d, d));
+    const now = beijing('20260109', '18:00');
+    const without = buildGateSnapshot(input([broken, stuck, ...clean], now));
+    expect(without.gates[0]?.passed).toBe(false);
+    expect(without.gates[0]?.failures).toEqual(
+      expect.arrayContaining(['blocking_run_failed:20260108', 'running_residue:1']),
+    );
+    expect(without.runningResidue).toBe(1);
+
+    const baseline = { offset: (clean[0] as RunView).controlOffset };
+    const withBaseline = buildGateSnapshot({ ...input([broken, stuck, ...clean], now), baseline });
+    expect(withBaseline.gates[0]?.failures.join(' ') ?? '').not.toContain('blocking_run_failed');
+    expect(withBaseline.runningResidue).toBe(0);
+    expect(withBaseline.gates[0]).toMatchObject({ passed: true, cleanDayProgress: '3/3' });
+  });
+});
