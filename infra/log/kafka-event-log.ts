@@ -234,15 +234,30 @@ export class KafkaEventLog implements EventLog {
     return [...byOffset.values()].sort((a, b) => a.offset - b.offset);
   }
 
+  #adminQueue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Offset queries on one kafkajs admin client are run one at a time: two `fetchTopicOffsets` in
+   * flight together can mix their answers inside kafkajs 2.2.4 and fail with a TypeError (seen
+   * when a status API, the evaluator and a processor share one log).
+   */
+  #oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#adminQueue.then(work, work);
+    this.#adminQueue = run.catch(() => {});
+    return run;
+  }
+
   async endOffsets(topic: string): Promise<Map<number, number>> {
     await this.#connect();
-    const offsets = await retryRetriable(() => this.#admin.fetchTopicOffsets(topic));
+    const offsets = await retryRetriable(() => this.#oneAtATime(() => this.#admin.fetchTopicOffsets(topic)));
     return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
   }
 
   async committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
     await this.#connect();
-    const [entry] = await this.#admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const [entry] = await this.#oneAtATime(() =>
+      this.#admin.fetchOffsets({ groupId: group, topics: [topic] }),
+    );
     const out = new Map<number, number>();
     for (const p of entry?.partitions ?? []) {
       const offset = Number(p.offset);
@@ -257,6 +272,10 @@ export class KafkaEventLog implements EventLog {
       groupId: options.group,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 250,
+      // A member killed without leaving holds its partitions until its session times out: 10 s
+      // (kafkajs defaults to 30 s) lets a restarted processor resume sooner after a crash.
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
     });
     this.#consumers.add(consumer);
     let failed = false;
