@@ -67,11 +67,12 @@ async function checkStore(runtime: Runtime): Promise<HealthReport['store']> {
   try {
     const client = await runtime.pool.connect();
     try {
-      const exists = await client.query<{ t: string | null }>(
-        "SELECT to_regclass('schema_migrations')::text AS t",
-      );
+      // Qualified with the configured schema: `public` stays on the search path for extension
+      // functions, and an unqualified name would find another deployment's table there.
+      const table = `"${runtime.config.database.schema}".schema_migrations`;
+      const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table]);
       const applied = exists.rows[0]?.t
-        ? (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name)
+        ? (await client.query<{ name: string }>(`SELECT name FROM ${table}`)).rows.map((r) => r.name)
         : [];
       const hypertables = await listHypertables(client);
       return {

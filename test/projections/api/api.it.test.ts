@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -562,10 +563,15 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
   });
 
   it('answers a store failure with a 500 that says nothing about its cause', async () => {
+    // A search path holding only an empty schema: no table resolves, wherever else tables exist.
     const empty = await isolatedSchema(services().postgresUrl);
+    const emptyPool = new pg.Pool({
+      connectionString: services().postgresUrl,
+      options: `-c search_path=${empty.schema}`,
+    });
     const logged: unknown[][] = [];
     const logger = { error: (...args: unknown[]) => logged.push(args) } as unknown as Logger;
-    const broken = buildServer({ ...runtime, pool: empty.pool }, { now: () => NOW, logger });
+    const broken = buildServer({ ...runtime, pool: emptyPool }, { now: () => NOW, logger });
     try {
       const error = await fails(500, 'XASSET_INTERNAL', '/runs', broken);
       expect(error.message).not.toMatch(/relation|ingest_runs|does not exist/);
@@ -575,6 +581,7 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
       expect(String((fields as { err?: Error } | undefined)?.err?.message)).toMatch(/ingest_runs/);
     } finally {
       await broken.close();
+      await emptyPool.end();
       await empty.drop();
     }
   });
