@@ -1,4 +1,5 @@
 import { Option } from 'commander';
+import { API_NAMES, isApiName } from '../../contracts/catalog/index.js';
 import { type Config, ConfigSchema } from '../../contracts/config.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { ProcessStats } from '../../processors/processor.js';
@@ -25,8 +26,18 @@ interface FetchOptions {
 const BATCHES = ['p0', 'p1', 'p2'];
 
 function selection(options: FetchOptions): EndpointSelection {
-  if (options.apis) return options.apis.split(',').map((a) => a.trim());
-  return (options.batch ?? 'p0') as EndpointSelection;
+  if (!options.apis) return (options.batch ?? 'p0') as EndpointSelection;
+  const apis = options.apis.split(',').map((a) => a.trim());
+  const unknown = apis.filter((a) => !isApiName(a));
+  if (unknown.length > 0) {
+    throw new ValidationError('command line', [
+      {
+        path: '--apis',
+        message: `not in the catalog: ${unknown.join(', ')}; known: ${API_NAMES.join(', ')}`,
+      },
+    ]);
+  }
+  return apis;
 }
 
 function checkDates(options: { from?: string; to?: string }): void {
@@ -135,6 +146,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       .option('--to <YYYYMMDD>', 'last day (default: today in China)'),
   ).action(async (options: FetchOptions) => {
     checkDates(options);
+    selection(options);
     await withRuntime(config(), async (runtime) => {
       await setUp(runtime);
       const { flags: _flags, ...result } = await interruptible((signal) =>
@@ -169,6 +181,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       .command('run')
       .description('the daily job: fetch the days since the cursors, process them, update projections'),
   ).action(async (options: FetchOptions) => {
+    selection(options);
     await withRuntime(config(), async (runtime) => {
       await setUp(runtime);
       const fetched = await interruptible((signal) => fetchAction(runtime, options, signal));
