@@ -1,15 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import {
-  CONTROL_TOPIC,
-  type ControlEvent,
-  type ControlEventType,
-  type ControlPayload,
-} from '../../contracts/events/control.js';
-import { controlEventToWire } from '../../contracts/events/control-wire.js';
+import { CONTROL_TOPIC, type ControlEventType, type ControlPayload } from '../../contracts/events/control.js';
 import type { SchemaCodec } from '../../infra/codec/schema-codec.js';
 import type { Appended, EventLog } from '../../infra/log/event-log.js';
+import { appendControl, newControlEvent } from '../../projections/log/control-log.js';
 
-/** Appends control events: the one place producers turn a payload into an encoded log record. */
+/** A run's control events, stamped with its actor, written through the control plane's one writer. */
 export class ControlWriter {
   readonly #log: EventLog;
   readonly #codec: SchemaCodec;
@@ -24,15 +18,9 @@ export class ControlWriter {
   }
 
   async append<T extends ControlEventType>(type: T, payload: ControlPayload<T>): Promise<Appended> {
-    const event = {
-      eventId: randomUUID(),
-      type,
-      occurredAt: Date.now(),
-      actor: this.#actor,
-      payload,
-    } as ControlEvent;
-    const value = await this.#codec.encode(this.topic, controlEventToWire(event));
-    const [placed] = await this.#log.append(this.topic, [{ key: null, value }]);
-    return placed as Appended;
+    const event = newControlEvent(type, payload, { actor: this.#actor, now: Date.now() });
+    const [offset] = await appendControl({ log: this.#log, codec: this.#codec, topic: this.topic }, event);
+    // The control topic has a single partition (contracts/topics.ts).
+    return { partition: 0, offset: offset as number };
   }
 }

@@ -1,10 +1,9 @@
 import { CONTROL_TOPIC } from '../../contracts/events/control.js';
-import { controlEventFromWire } from '../../contracts/events/control-wire.js';
 import type { SchemaCodec } from '../../infra/codec/schema-codec.js';
 import type { EventLog } from '../../infra/log/event-log.js';
+import { readControlBatches } from '../../projections/log/control-log.js';
 import { type CursorsState, cursorsReducer } from '../../projections/reducers/cursors.js';
-
-const READ_CHUNK = 5_000;
+import { foldFrom } from '../../projections/reducers/types.js';
 
 /**
  * The cursors as the control log says they are: a fold of every CursorAdvanced from offset 0 with
@@ -16,18 +15,9 @@ export async function loadCursors(
   codec: SchemaCodec,
   topic: string = CONTROL_TOPIC,
 ): Promise<CursorsState> {
-  const end = (await log.endOffsets(topic)).get(0) ?? 0;
   let state = cursorsReducer.initial();
-  let offset = 0;
-  while (offset < end) {
-    const records = await log.read(topic, 0, offset, READ_CHUNK);
-    if (records.length === 0) break;
-    for (const record of records) {
-      const event = controlEventFromWire(await codec.decode(topic, record.value));
-      state = cursorsReducer.apply(state, event, { offset: record.offset, timestamp: record.timestamp });
-    }
-    offset = (records[records.length - 1]?.offset ?? offset) + 1;
-  }
+  for await (const batch of readControlBatches({ log, codec, topic }))
+    state = foldFrom(cursorsReducer, state, batch);
   return state;
 }
 
