@@ -1,11 +1,11 @@
 import { rawTopic } from '../contracts/catalog/index.js';
 import type { Config } from '../contracts/config.js';
+import { chinaDate } from '../contracts/dates.js';
 import { ConfigError } from '../contracts/errors.js';
 import type { RolloutFlags } from '../contracts/flags.js';
 import { NORMALIZED_API_NAMES } from '../processors/normalize/index.js';
 import { type ProcessStats, runProcessor } from '../processors/processor.js';
 import { cursorValues } from '../producers/fetch/cursor-log.js';
-import { todayInChina } from '../producers/fetch/dates.js';
 import { dailyRange, type EndpointSelection } from '../producers/fetch/planner.js';
 import type { FetchProgress } from '../producers/fetch/progress.js';
 import { type FetchRunResult, runFetch } from '../producers/fetch/run.js';
@@ -98,7 +98,7 @@ export async function fetchRun(
   const cursors = cursorValues(control.cursors);
   let { from, to } = request;
   if (from === undefined || to === undefined) {
-    const range = dailyRange({ today: todayInChina(), endpoints: request.endpoints, flags, cursors });
+    const range = dailyRange({ today: chinaDate(), endpoints: request.endpoints, flags, cursors });
     from ??= range.from;
     to ??= range.to;
   }

@@ -1,8 +1,8 @@
 import { type ApiName, type EndpointSpec, endpoint } from '../../contracts/catalog/index.js';
 import type { Config } from '../../contracts/config.js';
+import { chinaDate } from '../../contracts/dates.js';
 import { CommandRefusedError, TusharePermissionError, ValidationError } from '../../contracts/errors.js';
 import { FLAG_NAMES, type FlagName, type RolloutFlags } from '../../contracts/flags.js';
-import { todayInChina } from '../../producers/fetch/dates.js';
 import { CALENDAR_API, calendarParams, planFetch } from '../../producers/fetch/planner.js';
 import type { TushareParams, TushareSource } from '../../producers/tushare/source.js';
 import { takeGateSnapshot } from '../../projections/api/adapters.js';
@@ -256,7 +256,7 @@ export function registerControlCommands(ctx: CommandContext): void {
         const spec = endpoint(apiName);
         const params = options.params
           ? parseParams(options.params)
-          : probeParams(spec, todayInChina(), options.tsCode);
+          : probeParams(spec, chinaDate(), options.tsCode);
         const cfg = config();
         await withRuntime(cfg, async (runtime) => {
           await setUp(runtime);

@@ -1,9 +1,9 @@
 import { Option } from 'commander';
 import { API_NAMES, isApiName } from '../../contracts/catalog/index.js';
 import { type Config, ConfigSchema } from '../../contracts/config.js';
+import { addDays, chinaDate, isYmd } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { ProcessStats } from '../../processors/processor.js';
-import { addDays, isYmd, todayInChina } from '../../producers/fetch/dates.js';
 import type { EndpointSelection } from '../../producers/fetch/planner.js';
 import { createProgressRenderer, type ProgressLogger } from '../../producers/fetch/progress.js';
 import type { Sandbox } from '../../producers/sandbox/server.js';
@@ -208,7 +208,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       const cfg = config();
       const log = logger(cfg);
       const started = Date.now();
-      const to = todayInChina();
+      const to = chinaDate();
       const from = addDays(to, 1 - days);
       await withRuntime(cfg, async (runtime) => {
         const setup = await setUp(runtime);

@@ -6,11 +6,20 @@ import {
   endpoint,
   endpointsForBatch,
 } from '../../contracts/catalog/index.js';
+import {
+  addDays,
+  addMonths,
+  addQuarters,
+  isYmd,
+  maxYmd,
+  minYmd,
+  monthOf,
+  quarterOf,
+} from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import { effectiveFlags, type RolloutFlags } from '../../contracts/flags.js';
 import { isForward } from '../../projections/reducers/cursors.js';
 import type { TushareParams, TushareRow } from '../tushare/source.js';
-import { addDays, addMonths, addQuarters, isYmd, maxYmd, minYmd, monthOf, quarterOf } from './dates.js';
 
 /** The checkpoint a task moves once it, and every earlier task of the same cursor, is done. */
 export interface TaskCursor {

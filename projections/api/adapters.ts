@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
+import { datesBetween } from '../../contracts/dates.js';
 import { setFlags } from '../commands/flags.js';
 import type { CommandPorts } from '../commands/handle.js';
-import { datesBetween } from '../gates/calendar.js';
 import { readExplainContext } from '../matrix/context-sql.js';
 import { computeMatrix, explainCell } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';

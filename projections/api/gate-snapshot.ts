@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { beijingDate } from '../gates/calendar.js';
+import { chinaDate } from '../../contracts/dates.js';
 import { countRunningResidue, evaluateGate } from '../gates/evaluate.js';
 import { GATE_NAMES } from '../gates/scope.js';
 import type {
@@ -129,12 +129,12 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
   async gateSnapshot(asOfTradeDate: string | null): Promise<GateSnapshot> {
     const now = this.#now().getTime();
     const window = this.#thresholds.requiredDays + 5;
-    const ends = [...new Set([beijingDate(now), ...(asOfTradeDate ? [asOfTradeDate] : [])])];
+    const ends = [...new Set([chinaDate(now), ...(asOfTradeDate ? [asOfTradeDate] : [])])];
     const segments = (await Promise.all(ends.map((end) => openDatesUpTo(this.#pool, end, window)))).filter(
       (s) => s.length > 0,
     );
     const openDates = [...new Set(segments.flat())].sort();
-    const since = openDates[0] ?? beijingDate(now);
+    const since = openDates[0] ?? chinaDate(now);
     const [runs, cursors, coverage] = await Promise.all([
       this.#runsSince(since),
       this.#cursors(),

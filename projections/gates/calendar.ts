@@ -1,14 +1,7 @@
 /**
- * Trade-date arithmetic on Tushare's YYYYMMDD strings, for which string order is time order.
- * Trading days are Beijing dates, so wall-clock times are read in UTC+8 (China keeps no DST).
+ * Lookups over sorted open trade dates (YYYYMMDD, for which string order is time order). Plain
+ * date arithmetic lives in contracts/dates.ts.
  */
-
-const BEIJING_OFFSET_MS = 8 * 3_600_000;
-
-/** The Beijing calendar date (YYYYMMDD) of an instant. */
-export function beijingDate(ms: number): string {
-  return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 10).replaceAll('-', '');
-}
 
 /** Sorted, de-duplicated open dates, the shape every lookup below expects. */
 export function sortedDates(dates: Iterable<string>): string[] {
@@ -39,23 +32,3 @@ export function sessionOnOrBefore(sorted: readonly string[], date: string): stri
   const index = indexOnOrBefore(sorted, date);
   return index < 0 ? undefined : sorted[index];
 }
-
-const toUtc = (date: string) =>
-  Date.UTC(Number(date.slice(0, 4)), Number(date.slice(4, 6)) - 1, Number(date.slice(6, 8)));
-
-/** Every calendar date from `from` to `to`, both included. */
-export function datesBetween(from: string, to: string): string[] {
-  const out: string[] = [];
-  for (let t = toUtc(from); t <= toUtc(to); t += 86_400_000) {
-    out.push(new Date(t).toISOString().slice(0, 10).replaceAll('-', ''));
-  }
-  return out;
-}
-
-/** 0 Sunday … 6 Saturday. */
-export function weekday(date: string): number {
-  return new Date(toUtc(date)).getUTCDay();
-}
-
-export const isTradeDate = (value: string): boolean =>
-  /^\d{8}$/.test(value) && datesBetween(value, value)[0] === value;

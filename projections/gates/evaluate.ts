@@ -1,6 +1,7 @@
+import { chinaDate, isYmd } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { ControlPayload } from '../../contracts/events/control.js';
-import { beijingDate, indexOnOrBefore, isTradeDate, sessionOnOrBefore, sortedDates } from './calendar.js';
+import { indexOnOrBefore, sessionOnOrBefore, sortedDates } from './calendar.js';
 import { type GateScope, gateScope } from './scope.js';
 import type {
   Clock,
@@ -31,7 +32,7 @@ export function evaluateGate(input: GateInput): GateVerdict {
   if (!Number.isInteger(required) || required < 1) {
     throw new ValidationError('gate thresholds', [{ path: 'requiredDays', message: 'a positive integer' }]);
   }
-  if (input.asOf !== undefined && !isTradeDate(input.asOf)) {
+  if (input.asOf !== undefined && !isYmd(input.asOf)) {
     throw new ValidationError('gate input', [{ path: 'asOf', message: 'a YYYYMMDD date' }]);
   }
   const scope = gateScope(input.gate);
@@ -40,7 +41,7 @@ export function evaluateGate(input: GateInput): GateVerdict {
   const residue = counted.filter((run) => isResidue(run, input.now)).length;
   const check = dayChecker(scope, input);
 
-  const naturalDay = (run: RunView) => sessionOnOrBefore(open, beijingDate(run.startedAt));
+  const naturalDay = (run: RunView) => sessionOnOrBefore(open, chinaDate(run.startedAt));
   const asOfDay = (run: RunView) => {
     const proves = run.toDate ?? run.fromDate;
     return proves === null ? naturalDay(run) : sessionOnOrBefore(open, proves);
@@ -48,7 +49,7 @@ export function evaluateGate(input: GateInput): GateVerdict {
   const byNatural = groupBy(counted, naturalDay);
   const byAsOf = groupBy(counted, asOfDay);
 
-  const natural = walk(open, indexOnOrBefore(open, beijingDate(input.now)), true, required, (d) =>
+  const natural = walk(open, indexOnOrBefore(open, chinaDate(input.now)), true, required, (d) =>
     check(d, byNatural.get(d) ?? []),
   );
   const latestAsOf = input.asOf ?? [...byAsOf.keys()].sort().at(-1);

@@ -1,6 +1,6 @@
+import { datesBetween, isYmd, weekday } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
-import { datesBetween, isTradeDate, weekday } from '../gates/calendar.js';
 import { type CellStatus, classifyCell, type MatrixCell, type MatrixSummary, summarize } from './cell.js';
 import { isSwitchedOn, MATRIX_MODULES, type MatrixModule, matrixModule, switchesInForce } from './modules.js';
 import { type Queryable, readMissingSample, readSymbolCells, readUniverseCounts } from './sql.js';
@@ -32,7 +32,7 @@ export interface Matrix {
 function validate(query: MatrixQuery): { modules: MatrixModule[]; targets: string[] | 'universe' } {
   const issues: { path: string; message: string }[] = [];
   for (const key of ['from', 'to'] as const) {
-    if (!isTradeDate(query[key])) issues.push({ path: key, message: 'a YYYYMMDD date' });
+    if (!isYmd(query[key])) issues.push({ path: key, message: 'a YYYYMMDD date' });
   }
   if (issues.length === 0) {
     const days = datesBetween(query.from, query.to).length;

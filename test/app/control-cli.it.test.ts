@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicSchemas } from '../../contracts/avro/schemas.js';
 import { loadConfig } from '../../contracts/config.js';
+import { addDays, chinaDate } from '../../contracts/dates.js';
 import { FLAG_NAMES } from '../../contracts/flags.js';
 import { SingleObjectCodec } from '../../infra/codec/single-object-codec.js';
 import { PgEventLog } from '../../infra/log/pg-event-log.js';
-import { addDays, todayInChina } from '../../producers/fetch/dates.js';
 import { takeGateSnapshot } from '../../projections/api/adapters.js';
 import { PgProjectionReader } from '../../projections/api/pg-reader.js';
 import { appendControl, type ControlLogPorts, newControlEvent } from '../../projections/log/control-log.js';
@@ -171,7 +171,7 @@ describe('xasset control commands, embedded log on PostgreSQL 15', () => {
 
   it('gate snapshot prints exactly what GET /gates/snapshot answers for the same state', async () => {
     // Ten days of calendar up to today (weekdays open) and one p0 run that proved the latest one.
-    const today = todayInChina();
+    const today = chinaDate();
     const days = Array.from({ length: 10 }, (_, i) => addDays(today, i - 9));
     const weekday = (d: string) =>
       ![0, 6].includes(new Date(Date.UTC(+d.slice(0, 4), +d.slice(4, 6) - 1, +d.slice(6, 8))).getUTCDay());

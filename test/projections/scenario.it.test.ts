@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlEventSchema } from '../../contracts/avro/schemas.js';
+import { chinaDate } from '../../contracts/dates.js';
 import { CommandRefusedError } from '../../contracts/errors.js';
 import { CONTROL_TOPIC, type ControlEventType, type ControlPayload } from '../../contracts/events/control.js';
 import { FLAG_NAMES, type RolloutFlags } from '../../contracts/flags.js';
@@ -14,7 +15,6 @@ import { rollbackFlags, setFlags } from '../../projections/commands/flags.js';
 import type { CommandPorts } from '../../projections/commands/handle.js';
 import { advancePhaseThroughGates } from '../../projections/commands/phase-gates.js';
 import { freezePhase } from '../../projections/commands/phases.js';
-import { beijingDate } from '../../projections/gates/calendar.js';
 import { evaluateGate } from '../../projections/gates/evaluate.js';
 import { evaluateFoundation } from '../../projections/gates/phases.js';
 import type { GateBaseline, GateName, GateVerdict } from '../../projections/gates/types.js';
@@ -95,7 +95,7 @@ describe('the roadmap scenario on Kafka + registry + PostgreSQL 15', () => {
 
   /** The window and coverage the snapshot uses, so a verdict here differs from it only by `baseline`. */
   async function evaluate(gate: GateName, now: number, withBaseline?: GateBaseline): Promise<GateVerdict> {
-    const openDates = await openDatesUpTo(db.pool, beijingDate(now), thresholds.requiredDays + 5);
+    const openDates = await openDatesUpTo(db.pool, chinaDate(now), thresholds.requiredDays + 5);
     const matrix = await new StoreMatrixSource(db.pool, reader).matrix({
       target: 'universe',
       from: openDates[0] as string,

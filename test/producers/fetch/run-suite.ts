@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TopicSchema, topicSchemas } from '../../../contracts/avro/schemas.js';
 import { type ApiName, endpoint, rawTopic } from '../../../contracts/catalog/index.js';
 import { Secret } from '../../../contracts/config.js';
+import { addDays } from '../../../contracts/dates.js';
 import { CONTROL_TOPIC, type ControlEvent } from '../../../contracts/events/control.js';
 import { controlEventFromWire } from '../../../contracts/events/control-wire.js';
 import { DEFAULT_FLAGS, type RolloutFlags } from '../../../contracts/flags.js';
@@ -10,7 +11,6 @@ import { topicDefinitions } from '../../../contracts/topics.js';
 import type { SchemaCodec } from '../../../infra/codec/schema-codec.js';
 import type { EventLog, LogRecord } from '../../../infra/log/event-log.js';
 import { cursorValues, loadCursors } from '../../../producers/fetch/cursor-log.js';
-import { addDays } from '../../../producers/fetch/dates.js';
 import { dailyRange, openDatesOf, planFetch } from '../../../producers/fetch/planner.js';
 import {
   DEFAULT_TOPICS,

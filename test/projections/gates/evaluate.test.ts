@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { chinaDate } from '../../../contracts/dates.js';
 import { ValidationError } from '../../../contracts/errors.js';
 import { GateEvaluated } from '../../../contracts/events/control.js';
-import { beijingDate } from '../../../projections/gates/calendar.js';
 import { countRunningResidue, evaluateGate, toGateEvaluated } from '../../../projections/gates/evaluate.js';
 import { batchCoverageModules } from '../../../projections/gates/scope.js';
 import type { GateInput } from '../../../projections/gates/types.js';
@@ -96,8 +96,8 @@ describe('evaluateGate: the natural clock', () => {
   });
 
   it('maps wall-clock time to Beijing dates', () => {
-    expect(beijingDate(Date.parse('2026-02-12T16:30:00Z'))).toBe('20260213');
-    expect(beijingDate(Date.parse('2026-02-12T15:59:59Z'))).toBe('20260212');
+    expect(chinaDate(Date.parse('2026-02-12T16:30:00Z'))).toBe('20260213');
+    expect(chinaDate(Date.parse('2026-02-12T15:59:59Z'))).toBe('20260212');
   });
 });
 

@@ -36,9 +36,24 @@ export function daysBetween(a: string, b: string): number {
   return Math.round((parse(b).getTime() - parse(a).getTime()) / 86_400_000);
 }
 
-/** Today on the exchanges' clock: China Standard Time is UTC+8 all year (no daylight saving). */
-export function todayInChina(nowMs: number = Date.now()): string {
+/**
+ * The date on the exchanges' clock of an instant (today by default): China Standard Time is UTC+8
+ * all year, with no daylight saving. Trading days, and the runs that fall on them, are China dates.
+ */
+export function chinaDate(nowMs: number = Date.now()): string {
   return ymdOfUtc(new Date(nowMs + 8 * 3_600_000));
+}
+
+/** Every calendar date from `from` to `to`, both included. */
+export function datesBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  for (let day = from; day <= to; day = addDays(day, 1)) out.push(day);
+  return out;
+}
+
+/** 0 Sunday … 6 Saturday. */
+export function weekday(ymd: string): number {
+  return parse(ymd).getUTCDay();
 }
 
 /** `YYYYMM` of a day. */
