@@ -31,7 +31,7 @@ import { stateAsOf } from '../../projections/replay/as-of.js';
 import { gateRuns } from '../../projections/replay/gate-runs.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
 import { ProjectionRunner } from '../../projections/runner/runner.js';
-import { readPhase, readRun, readRuns } from '../../projections/store/read.js';
+import { readPhase, readRun, readRuns } from './store/read-tables.js';
 import { type IsolatedDatabase, isolatedSchema, services, uniqueName } from '../harness/services.js';
 
 /**

@@ -36,7 +36,7 @@ import {
 } from '../../../projections/policy/evaluator.js';
 import { reapStaleRuns } from '../../../projections/reaper/reaper.js';
 import { ProjectionRunner } from '../../../projections/runner/runner.js';
-import { readAlerts, readPhase } from '../../../projections/store/read.js';
+import { readAlerts, readPhase } from '../store/read-tables.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 
 /**

@@ -35,7 +35,7 @@ import {
   readProbes,
   readRun,
   readRuns,
-} from '../../../projections/store/read.js';
+} from '../store/read-tables.js';
 import { loadState } from '../../../projections/store/tables.js';
 import { randomLog } from '../generator.js';
 

@@ -1,19 +1,20 @@
 import type { Pool } from 'pg';
-import { NotFoundError } from '../../contracts/errors.js';
-import { effectiveFlags, type RolloutFlags } from '../../contracts/flags.js';
-import type { AlertEntry } from '../reducers/alerts.js';
-import type { ProjectionName } from '../reducers/control.js';
-import type { CursorEntry } from '../reducers/cursors.js';
-import type { FlagsHistoryEntry } from '../reducers/flags.js';
-import type { GateEntry } from '../reducers/gates.js';
-import type { PhasesState } from '../reducers/phases.js';
-import type { ProbeEntry } from '../reducers/probes.js';
-import type { RunEntry, RunStatusView } from '../reducers/runs.js';
-import { type Row, selectList, TABLES, type TableSpec } from '../store/tables.js';
+import { NotFoundError } from '../../../contracts/errors.js';
+import { effectiveFlags, type RolloutFlags } from '../../../contracts/flags.js';
+import type { AlertEntry } from '../../../projections/reducers/alerts.js';
+import type { ProjectionName } from '../../../projections/reducers/control.js';
+import type { CursorEntry } from '../../../projections/reducers/cursors.js';
+import type { FlagsHistoryEntry } from '../../../projections/reducers/flags.js';
+import type { GateEntry } from '../../../projections/reducers/gates.js';
+import type { PhasesState } from '../../../projections/reducers/phases.js';
+import type { ProbeEntry } from '../../../projections/reducers/probes.js';
+import type { RunEntry, RunStatusView } from '../../../projections/reducers/runs.js';
+import { type Row, selectList, TABLES, type TableSpec } from '../../../projections/store/tables.js';
 
 /**
- * Read-side queries over the projection tables, for the status API and the CLI. Rows come back in
- * the same shapes the reducers fold (times in ms, trade dates YYYYMMDD). Tables are found on the
+ * The projection tables read back in the shapes the reducers fold (times in ms, trade dates
+ * YYYYMMDD), through the product's own table specs, so tests can compare what the runner stored
+ * with a fold. The product's read side is projections/api/pg-reader.ts. Tables are found on the
  * pool's search path.
  */
 type Queryable = Pick<Pool, 'query'>;
