@@ -31,8 +31,8 @@ import { stateAsOf } from '../../projections/replay/as-of.js';
 import { gateRuns } from '../../projections/replay/gate-runs.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
 import { ProjectionRunner } from '../../projections/runner/runner.js';
-import { readPhase, readRun, readRuns } from './store/read-tables.js';
 import { type IsolatedDatabase, isolatedSchema, services, uniqueName } from '../harness/services.js';
+import { readPhase, readRun, readRuns } from './store/read-tables.js';
 
 /**
  * The roadmap's story on the real control plane: Kafka with the Confluent-API registry as the

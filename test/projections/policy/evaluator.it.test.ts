@@ -36,8 +36,8 @@ import {
 } from '../../../projections/policy/evaluator.js';
 import { reapStaleRuns } from '../../../projections/reaper/reaper.js';
 import { ProjectionRunner } from '../../../projections/runner/runner.js';
-import { readAlerts, readPhase } from '../store/read-tables.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
+import { readAlerts, readPhase } from '../store/read-tables.js';
 
 /**
  * The evaluator on the embedded control plane (PostgreSQL 15, the log in the same database): each

@@ -25,6 +25,8 @@ import {
   verifyProjections,
 } from '../../../projections/replay/rebuild.js';
 import { ProjectionRunner } from '../../../projections/runner/runner.js';
+import { loadState } from '../../../projections/store/tables.js';
+import { randomLog } from '../generator.js';
 import {
   readAlerts,
   readCheckpoints,
@@ -36,8 +38,6 @@ import {
   readRun,
   readRuns,
 } from '../store/read-tables.js';
-import { loadState } from '../../../projections/store/tables.js';
-import { randomLog } from '../generator.js';
 
 export interface ControlPlaneBackend {
   log: EventLog;
