@@ -131,13 +131,7 @@ export function registerControlCommands(ctx: CommandContext): void {
           now: Date.now(),
         });
         await projectRun(runtime);
-        print({
-          offset: result.offsets.at(-1) ?? null,
-          changed: result.changed,
-          stored: result.flags,
-          effective: result.effective,
-          updatedAt: result.flags.updatedAt,
-        });
+        print(flagsReply(result));
       });
     });
 
@@ -169,14 +163,7 @@ export function registerControlCommands(ctx: CommandContext): void {
           now: Date.now(),
         });
         await projectRun(runtime);
-        print({
-          offset: result.offsets.at(-1) ?? null,
-          changed: result.changed,
-          restoredFromOffset: result.restoredFromOffset,
-          stored: result.flags,
-          effective: result.effective,
-          updatedAt: result.flags.updatedAt,
-        });
+        print({ ...flagsReply(result), restoredFromOffset: result.restoredFromOffset });
       });
     });
 
@@ -432,4 +419,20 @@ function untilSignal(): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+}
+
+/** What a flags change answers, as `POST /flags` does: where it landed and the state it left. */
+function flagsReply(result: {
+  offsets: readonly number[];
+  changed: boolean;
+  flags: RolloutFlags;
+  effective: RolloutFlags;
+}) {
+  return {
+    offset: result.offsets.at(-1) ?? null,
+    changed: result.changed,
+    stored: result.flags,
+    effective: result.effective,
+    updatedAt: result.flags.updatedAt,
+  };
 }

@@ -334,15 +334,7 @@ const RunSummary = z.object({
 });
 
 /** Why a cell has its colour (DESIGN §6): what was expected, what is stored, and what was in force. */
-export const ExplainView = z.object({
-  target: z.string(),
-  module: z.string(),
-  tradeDate: TradeDate,
-  status: CellStatus,
-  expected: z.number().int().nonnegative(),
-  got: z.number().int().nonnegative(),
-  coverage: z.number().min(0).max(1).nullable(),
-  unlisted: z.number().int().nonnegative().optional(),
+export const ExplainView = MatrixCell.omit({ reason: true }).extend({
   /** Up to 20 ts_codes expected that day with no stored row. */
   missingSample: z.array(z.string()),
   lastRun: RunSummary.nullable(),

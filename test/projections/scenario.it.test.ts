@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlEventSchema } from '../../contracts/avro/schemas.js';
 import { chinaDate } from '../../contracts/dates.js';
 import { CommandRefusedError } from '../../contracts/errors.js';
-import { CONTROL_TOPIC, type ControlEventType, type ControlPayload } from '../../contracts/events/control.js';
+import type { ControlEventType, ControlPayload } from '../../contracts/events/control.js';
 import { FLAG_NAMES, type RolloutFlags } from '../../contracts/flags.js';
-import { topicDefinitions } from '../../contracts/topics.js';
-import { ConfluentCodec } from '../../infra/codec/confluent-codec.js';
-import { KafkaEventLog } from '../../infra/log/kafka-event-log.js';
+import type { KafkaEventLog } from '../../infra/log/kafka-event-log.js';
 import { migrate } from '../../infra/migrations/migrate.js';
 import { StoreMatrixSource, takeGateSnapshot } from '../../projections/api/adapters.js';
 import { coverageFromMatrix } from '../../projections/api/gate-snapshot.js';
@@ -31,7 +28,8 @@ import { stateAsOf } from '../../projections/replay/as-of.js';
 import { gateRuns } from '../../projections/replay/gate-runs.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
 import { ProjectionRunner } from '../../projections/runner/runner.js';
-import { type IsolatedDatabase, isolatedSchema, services, uniqueName } from '../harness/services.js';
+import { kafkaControlLog } from '../harness/kafka-control-log.js';
+import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 import { readPhase, readRun, readRuns } from './store/read-tables.js';
 
 /**
@@ -123,24 +121,9 @@ describe('the roadmap scenario on Kafka + registry + PostgreSQL 15', () => {
   };
 
   beforeAll(async () => {
-    const topic = `${uniqueName('scenario')}.${CONTROL_TOPIC}`;
-    const control = topicDefinitions().find((t) => t.name === CONTROL_TOPIC);
-    log = new KafkaEventLog({ brokers: services().kafkaBrokers, clientId: 'xasset-scenario-it' });
-    await log.ensureTopics([{ ...control, name: topic, partitions: 1 }]);
-    // A topic just created may not be in every metadata cache yet: wait until its offsets answer.
-    for (let attempt = 0; ; attempt++) {
-      const end = await log.endOffsets(topic).then(
-        (o) => o.get(0),
-        () => undefined,
-      );
-      if (end === 0) break;
-      if (attempt === 40) throw new Error(`topic ${topic} did not become readable`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const codec = new ConfluentCodec(services().registryUrl, [
-      { file: 'control-event', topic, schema: controlEventSchema() },
-    ]);
-    await codec.prepare([topic]);
+    const control = await kafkaControlLog('xasset-scenario-it');
+    log = control.log;
+    const { codec, topic } = control;
     db = await isolatedSchema(services().postgresUrl);
     await migrate(db.pool, { schema: db.schema });
     ports = { log, codec, topic };
