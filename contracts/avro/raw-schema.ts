@@ -31,17 +31,41 @@ export const RAW_ENVELOPE: AvroRecordSchema = {
     { name: 'page', type: 'int', doc: 'Zero-based page of the request.' },
     { name: 'row_index', type: 'int', doc: 'Position of the row within its page.' },
     { name: 'fetched_at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    {
+      name: 'params',
+      type: { type: 'map', values: 'string' },
+      default: {},
+      doc: 'The request params as strings (freq, start_date…), without limit/offset; empty on records written before it existed.',
+    },
   ],
 };
 
+/**
+ * The envelope as first published, before `params`. Records written with it are still in the logs:
+ * the codecs read them through this schema into the current one, where `params` takes its default.
+ */
+const RAW_ENVELOPE_V1: AvroRecordSchema = {
+  ...RAW_ENVELOPE,
+  fields: RAW_ENVELOPE.fields.filter((field) => field.name !== 'params'),
+};
+
 export function rawSchema(endpoint: EndpointSpec): AvroRecordSchema {
+  return rawSchemaWith(endpoint, RAW_ENVELOPE);
+}
+
+/** Earlier schemas of an endpoint's raw topic, oldest first; each reads into rawSchema BACKWARD. */
+export function earlierRawSchemas(endpoint: EndpointSpec): AvroRecordSchema[] {
+  return [rawSchemaWith(endpoint, RAW_ENVELOPE_V1)];
+}
+
+function rawSchemaWith(endpoint: EndpointSpec, envelope: AvroRecordSchema): AvroRecordSchema {
   return {
     type: 'record',
     name: endpoint.apiName,
     namespace: RAW_NAMESPACE,
     doc: `Raw Tushare ${endpoint.apiName} row: ${endpoint.title}.`,
     fields: [
-      { name: 'envelope', type: RAW_ENVELOPE },
+      { name: 'envelope', type: envelope },
       ...endpoint.fields.map((field) => {
         const doc = [field.doc, field.tushareName && `Tushare column '${field.tushareName}'`].filter(Boolean);
         return {

@@ -4,7 +4,7 @@ import { CONTROL_PAYLOADS, CONTROL_TOPIC } from '../events/control.js';
 import { DeadLetter, DLQ_TOPIC } from '../events/dead-letter.js';
 import { MARKET_ASSETS, marketBarSchema, marketTopic } from '../normalized/market.js';
 import { avroFromZod, recordFromZod } from './from-zod.js';
-import { rawSchema } from './raw-schema.js';
+import { earlierRawSchemas, rawSchema } from './raw-schema.js';
 import type { AvroRecordSchema } from './types.js';
 
 export const CONTROL_NAMESPACE = 'xasset.control';
@@ -44,6 +44,11 @@ export interface TopicSchema {
   file: string;
   topic: string;
   schema: AvroRecordSchema;
+  /**
+   * Schemas the topic was written with before `schema`, each BACKWARD-compatible with it: codecs
+   * that know a writer only by its fingerprint (embedded mode) need them to read old records.
+   */
+  earlier?: readonly AvroRecordSchema[];
 }
 
 /** Every value schema this project writes, one per topic; the generator and the codecs read this. */
@@ -55,6 +60,7 @@ export function topicSchemas(): TopicSchema[] {
       file: `raw.${endpoint.apiName}`,
       topic: rawTopic(endpoint.apiName),
       schema: rawSchema(endpoint),
+      earlier: earlierRawSchemas(endpoint),
     })),
     ...MARKET_ASSETS.map((asset) => ({
       file: `market.${asset}`,

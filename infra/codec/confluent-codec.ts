@@ -1,4 +1,5 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type avro from 'avsc';
 import type { TopicSchema } from '../../contracts/avro/schemas.js';
 import {
   DecodeError,
@@ -7,6 +8,11 @@ import {
   SchemaRegistryError,
 } from '../../contracts/errors.js';
 import { compile, encodeWith, type SchemaCodec, subjectOf } from './schema-codec.js';
+
+interface Reader {
+  type: avro.Type;
+  resolver?: avro.Resolver;
+}
 
 /**
  * Kafka mode: Confluent wire format (magic 0, 4-byte schema id, Avro body) through a
@@ -18,6 +24,8 @@ export class ConfluentCodec implements SchemaCodec {
   readonly registry: SchemaRegistry;
   readonly #schemas = new Map<string, { schema: TopicSchema['schema']; type: ReturnType<typeof compile> }>();
   readonly #ids = new Map<string, Promise<number>>();
+  /** Per topic and writer schema id: how to read it into this process's schema of the topic. */
+  readonly #readers = new Map<string, Reader>();
 
   constructor(registryUrl: string, schemas: readonly TopicSchema[]) {
     this.registry = new SchemaRegistry({ host: registryUrl });
@@ -54,9 +62,9 @@ export class ConfluentCodec implements SchemaCodec {
       throw new DecodeError(`payload on ${topic} is not Confluent-framed`, { topic, bytes: payload.length });
     }
     const id = payload.readUInt32BE(1);
-    const type = await this.#readerFor(topic, id);
+    const reader = await this.#readerFor(topic, id);
     try {
-      return type.fromBuffer(payload.subarray(5));
+      return reader.type.fromBuffer(payload.subarray(5), reader.resolver);
     } catch (err) {
       throw new DecodeError(
         `bad Avro body on ${topic} (schema id ${id})`,
@@ -66,9 +74,37 @@ export class ConfluentCodec implements SchemaCodec {
     }
   }
 
-  async #readerFor(topic: string, id: number): Promise<{ fromBuffer(body: Buffer): unknown }> {
+  /**
+   * The writer schema comes from the registry by id. Where this process knows the topic's schema,
+   * records are read INTO it (Avro schema resolution), so a record written before a
+   * BACKWARD-compatible change comes out in today's shape, new fields at their defaults; without
+   * that, a consumer would see each record in whatever shape wrote it.
+   */
+  async #readerFor(topic: string, id: number): Promise<Reader> {
+    const cacheKey = `${topic}\u0000${id}`;
+    const known = this.#readers.get(cacheKey);
+    if (known) return known;
+    const writer = await this.#writerSchema(topic, id);
+    const local = this.#schemas.get(topic);
+    let reader: Reader = { type: writer };
+    if (local && !local.type.fingerprint().equals(writer.fingerprint())) {
+      try {
+        reader = { type: local.type, resolver: local.type.createResolver(writer) };
+      } catch (err) {
+        throw new DecodeError(
+          `schema id ${id} on ${topic} cannot be read into this version's schema`,
+          { topic, schemaId: id },
+          { cause: err },
+        );
+      }
+    }
+    this.#readers.set(cacheKey, reader);
+    return reader;
+  }
+
+  async #writerSchema(topic: string, id: number): Promise<avro.Type> {
     try {
-      return (await this.registry.getSchema(id)) as unknown as { fromBuffer(body: Buffer): unknown };
+      return (await this.registry.getSchema(id)) as unknown as avro.Type;
     } catch (err) {
       if ((err as { status?: number }).status === 404) {
         throw new DecodeError(

@@ -35,9 +35,9 @@ export function encodeWith(type: avro.Type, topic: string, value: unknown): Buff
   return type.toBuffer(value);
 }
 
-export function decodeWith(type: avro.Type, topic: string, body: Buffer): unknown {
+export function decodeWith(type: avro.Type, topic: string, body: Buffer, resolver?: avro.Resolver): unknown {
   try {
-    return type.fromBuffer(body);
+    return type.fromBuffer(body, resolver);
   } catch (err) {
     throw new DecodeError(`bad Avro body on ${topic}`, { topic }, { cause: err });
   }

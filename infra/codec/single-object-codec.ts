@@ -13,6 +13,15 @@ interface Entry {
   header: Buffer;
 }
 
+/** How to read a payload by its fingerprint: the reader type, and a resolver when an older schema wrote it. */
+interface Reader {
+  type: avro.Type;
+  resolver?: avro.Resolver;
+}
+
+const headerOf = (type: avro.Type): Buffer =>
+  Buffer.concat([MAGIC, fingerprintBytes(rabinFingerprint(JSON.stringify(type.schema())))]);
+
 /**
  * Embedded mode: the schemas are the ones generated from contracts/, identified on the wire by
  * their CRC-64-AVRO fingerprint. A reader can always tell which schema wrote a payload, which is
@@ -21,17 +30,22 @@ interface Entry {
 export class SingleObjectCodec implements SchemaCodec {
   readonly format = 'single-object' as const;
   readonly #byTopic = new Map<string, Entry>();
-  readonly #byFingerprint = new Map<string, avro.Type>();
+  readonly #byFingerprint = new Map<string, Reader>();
 
   constructor(schemas: readonly TopicSchema[]) {
-    for (const { topic, schema } of schemas) {
+    for (const { topic, schema, earlier = [] } of schemas) {
       const type = compile(schema);
-      const header = Buffer.concat([
-        MAGIC,
-        fingerprintBytes(rabinFingerprint(JSON.stringify(type.schema()))),
-      ]);
+      const header = headerOf(type);
       this.#byTopic.set(topic, { type, header });
-      this.#byFingerprint.set(header.toString('hex'), type);
+      this.#byFingerprint.set(header.toString('hex'), { type });
+      // Records written before a BACKWARD-compatible change read into today's shape (defaults filled).
+      for (const old of earlier) {
+        const writer = compile(old);
+        this.#byFingerprint.set(headerOf(writer).toString('hex'), {
+          type,
+          resolver: type.createResolver(writer),
+        });
+      }
     }
   }
 
@@ -48,13 +62,13 @@ export class SingleObjectCodec implements SchemaCodec {
       throw new DecodeError(`payload on ${topic} is not Avro single-object encoded`, { topic });
     }
     const header = payload.subarray(0, HEADER_LENGTH).toString('hex');
-    const type = this.#byFingerprint.get(header);
-    if (!type) {
+    const reader = this.#byFingerprint.get(header);
+    if (!reader) {
       throw new DecodeError(`unknown schema fingerprint on ${topic}`, {
         topic,
         fingerprint: header.slice(4),
       });
     }
-    return decodeWith(type, topic, payload.subarray(HEADER_LENGTH));
+    return decodeWith(reader.type, topic, payload.subarray(HEADER_LENGTH), reader.resolver);
   }
 }

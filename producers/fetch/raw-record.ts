@@ -66,6 +66,18 @@ function rawValue(
   }
 }
 
+/**
+ * The request params a normalizer may need (a minute bar's `freq` is in no column), as strings.
+ * `limit`/`offset` are left out: they only place the page, which the envelope records already.
+ */
+export function envelopeParams(params: TusharePage['params']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    if (name !== 'limit' && name !== 'offset') out[name] = String(value);
+  }
+  return out;
+}
+
 /** One row as its raw Avro record: the envelope plus every catalog field (absent ones null). */
 export function rawRecord(
   spec: EndpointSpec,
@@ -82,6 +94,7 @@ export function rawRecord(
       page: page.page,
       row_index: rowIndex,
       fetched_at: context.fetchedAt,
+      params: envelopeParams(page.params),
     },
   };
   for (const field of spec.fields) record[field.name] = rawValue(spec, field, row[field.name], page);

@@ -14,6 +14,7 @@ export function rawRecord(
       page: 0,
       row_index: 0,
       fetched_at: 1_700_000_000_000,
+      params: {},
       ...envelope,
     },
   };

@@ -39,7 +39,15 @@ describe('generated Avro schemas', () => {
     const schema = topicSchemas().find((s) => s.topic === 'tushare.raw.daily')?.schema;
     const type = avro.Type.forSchema(schema as avro.Schema);
     const row: Record<string, unknown> = {
-      envelope: { run_id: 'r', api_name: 'daily', params_hash: 'h', page: 0, row_index: 0, fetched_at: 1 },
+      envelope: {
+        run_id: 'r',
+        api_name: 'daily',
+        params_hash: 'h',
+        page: 0,
+        row_index: 0,
+        fetched_at: 1,
+        params: {},
+      },
     };
     for (const f of endpoint?.fields ?? []) row[f.name] = null;
     expect(type.fromBuffer(type.toBuffer(row))).toEqual(row);

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { topicSchemas } from '../../../contracts/avro/schemas.js';
+import { type TopicSchema, topicSchemas } from '../../../contracts/avro/schemas.js';
 import type { AvroRecordSchema } from '../../../contracts/avro/types.js';
+import { endpoint, rawTopic } from '../../../contracts/catalog/index.js';
 import { DecodeError, SchemaIncompatibleError, SchemaRegistryError } from '../../../contracts/errors.js';
 import { CONTROL_TOPIC } from '../../../contracts/events/control.js';
 import { controlEventToWire } from '../../../contracts/events/control-wire.js';
@@ -90,6 +92,53 @@ describe('ConfluentCodec against a real Confluent-API schema registry', () => {
       await fetch(`${services().registryUrl}/subjects/${subject}/versions`)
     ).json()) as number[];
     expect(versions).toEqual([1, 2]);
+  });
+
+  it('reads raw records written before the envelope had params: registered, BACKWARD, params empty', async () => {
+    const schemas = isolatedSchemas(uniqueName('params'));
+    const entry = schemas.find((s) => s.topic.endsWith(rawTopic('stk_mins'))) as TopicSchema;
+    const [before] = entry.earlier ?? [];
+    const registry = new SchemaRegistry({ host: services().registryUrl });
+    // What a producer of the previous release put in the topic, under the previous schema's id.
+    const oldId = await registerSchema(registry, `${entry.topic}-value`, before as AvroRecordSchema);
+    const writer = avro.Type.forSchema(before as avro.Schema);
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(oldId, 1);
+    const old = {
+      envelope: {
+        run_id: 'r0',
+        api_name: 'stk_mins',
+        params_hash: 'h',
+        page: 0,
+        row_index: 0,
+        fetched_at: 1,
+      },
+      ...Object.fromEntries(endpoint('stk_mins').fields.map((f) => [f.name, null])),
+      ts_code: '600000.SH',
+      close: 7.05,
+    };
+    const oldBytes = Buffer.concat([header, writer.toBuffer(old)]);
+
+    // This release registers its schema as the next version of the same subject, then reads both.
+    const codec = new ConfluentCodec(services().registryUrl, schemas);
+    await codec.prepare([entry.topic]);
+    const versions = (await (
+      await fetch(`${services().registryUrl}/subjects/${entry.topic}-value/versions`)
+    ).json()) as number[];
+    expect(versions).toEqual([1, 2]);
+    const decodedOld = (await codec.decode(entry.topic, oldBytes)) as Record<string, unknown> & {
+      envelope: Record<string, unknown>;
+    };
+    expect(decodedOld.envelope.params).toEqual({});
+    expect(decodedOld.envelope.run_id).toBe('r0');
+    expect(decodedOld.close).toBe(7.05);
+    const fresh = await codec.encode(entry.topic, {
+      ...old,
+      envelope: { ...old.envelope, params: { freq: '5min' } },
+    });
+    expect(fresh.readUInt32BE(1)).not.toBe(oldId);
+    const decodedNew = (await codec.decode(entry.topic, fresh)) as typeof decodedOld;
+    expect(decodedNew.envelope.params).toEqual({ freq: '5min' });
   });
 
   it('writes records that a consumer using only kafkajs and the registry client can decode', async () => {

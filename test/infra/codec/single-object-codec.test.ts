@@ -1,5 +1,9 @@
+import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
+import { fingerprintBytes, rabinFingerprint } from '../../../contracts/avro/fingerprint.js';
+import { earlierRawSchemas } from '../../../contracts/avro/raw-schema.js';
 import { topicSchemas } from '../../../contracts/avro/schemas.js';
+import { endpoint, rawTopic } from '../../../contracts/catalog/index.js';
 import { DecodeError, EncodeError, EventLogError } from '../../../contracts/errors.js';
 import { CONTROL_TOPIC } from '../../../contracts/events/control.js';
 import { controlEventToWire } from '../../../contracts/events/control-wire.js';
@@ -14,6 +18,38 @@ describe('SingleObjectCodec', () => {
     const bytes = await codec.encode(CONTROL_TOPIC, value);
     expect(bytes.subarray(0, 2).toString('hex')).toBe('c301');
     expect(JSON.parse(JSON.stringify(await codec.decode(CONTROL_TOPIC, bytes)))).toEqual(value);
+  });
+
+  it('reads a raw record written before the envelope had params, with params at their empty default', async () => {
+    const [before] = earlierRawSchemas(endpoint('stk_mins'));
+    const writer = avro.Type.forSchema(before as avro.Schema);
+    const old = {
+      envelope: { run_id: 'r', api_name: 'stk_mins', params_hash: 'h', page: 0, row_index: 3, fetched_at: 5 },
+      ...Object.fromEntries(endpoint('stk_mins').fields.map((f) => [f.name, null])),
+      ts_code: '600000.SH',
+    };
+    const header = Buffer.concat([
+      Buffer.from([0xc3, 0x01]),
+      fingerprintBytes(rabinFingerprint(JSON.stringify(writer.schema()))),
+    ]);
+    const decoded = (await codec.decode(
+      rawTopic('stk_mins'),
+      Buffer.concat([header, writer.toBuffer(old)]),
+    )) as {
+      envelope: Record<string, unknown>;
+      ts_code: string;
+    };
+    expect(decoded.envelope).toMatchObject({ api_name: 'stk_mins', row_index: 3, params: {} });
+    expect(decoded.ts_code).toBe('600000.SH');
+    // And today's records carry their params.
+    const now = await codec.encode(rawTopic('stk_mins'), {
+      ...old,
+      envelope: { ...old.envelope, params: { freq: '1min' } },
+    });
+    expect(now.subarray(0, 10).equals(header)).toBe(false);
+    expect(((await codec.decode(rawTopic('stk_mins'), now)) as typeof decoded).envelope.params).toEqual({
+      freq: '1min',
+    });
   });
 
   it('tells topics apart by fingerprint', async () => {

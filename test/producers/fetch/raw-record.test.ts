@@ -3,7 +3,7 @@ import { topicSchemas } from '../../../contracts/avro/schemas.js';
 import { endpoint, rawTopic } from '../../../contracts/catalog/index.js';
 import { TushareBadResponseError } from '../../../contracts/errors.js';
 import { SingleObjectCodec } from '../../../infra/codec/single-object-codec.js';
-import { pageRecords, rawKey, rawRecord } from '../../../producers/fetch/raw-record.js';
+import { envelopeParams, pageRecords, rawKey, rawRecord } from '../../../producers/fetch/raw-record.js';
 import type { TusharePage } from '../../../producers/tushare/source.js';
 
 const page = (apiName: TusharePage['apiName'], rows: TusharePage['rows'], n = 0): TusharePage => ({
@@ -54,6 +54,16 @@ describe('rawKey', () => {
   });
 });
 
+describe('envelopeParams', () => {
+  it('keeps the request params as strings, without the paging ones', () => {
+    expect(envelopeParams({ ts_code: '600000.SH', freq: '1min', limit: 8000, offset: 16000, n: 3 })).toEqual({
+      ts_code: '600000.SH',
+      freq: '1min',
+      n: '3',
+    });
+  });
+});
+
 describe('rawRecord', () => {
   it('wraps a row in the envelope and fills every catalog field, absent ones null', () => {
     const record = rawRecord(
@@ -73,6 +83,7 @@ describe('rawRecord', () => {
       page: 2,
       row_index: 7,
       fetched_at: 1_767_600_000_000,
+      params: { trade_date: '20260105' },
     });
     expect(Object.keys(record).slice(1)).toEqual(endpoint('daily').fields.map((f) => f.name));
     expect(record.close).toBeNull();
