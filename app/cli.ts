@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
-import { ConfigError, XassetError } from '../contracts/errors.js';
 import { commandContext } from './commands/context.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerServiceCommands } from './commands/services.js';
+import { type DependencySettings, reportFailure, wantsStacks } from './failure.js';
 
 const program = new Command('xasset')
   .description('tushare-xasset: event-sourced Tushare market-data pipeline')
@@ -17,20 +17,49 @@ const program = new Command('xasset')
   .option('--brokers <list>', 'Kafka brokers, host:port,…')
   .option('--registry-url <url>', 'Confluent-API schema registry base URL')
   .option('--state-dir <dir>', 'where embedded data, pid files and logs live')
-  .showHelpAfterError();
+  // Set before the commands are added: subcommands inherit both. A usage error is one line that
+  // names the input, with the same prefix as every other failure, and exit code 2 (not commander's 1).
+  .exitOverride()
+  .configureOutput({
+    outputError: (text, write) =>
+      write(`xasset: XASSET_USAGE: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+  });
 
 const ctx = commandContext(program);
 registerServiceCommands(ctx);
 registerPipelineCommands(ctx);
 registerControlCommands(ctx);
 
+/** Addresses from the config, when it loaded, so a refused connection names its setting. */
+function settings(): DependencySettings {
+  try {
+    const cfg = ctx.config();
+    return {
+      databaseUrl: cfg.database.url,
+      kafkaBrokers: cfg.kafka.brokers,
+      registryUrl: cfg.registry.url,
+      tushareUrl: cfg.tushare.apiUrl,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function fail(err: unknown): void {
+  const report = reportFailure(err, settings());
+  process.stderr.write(report.line);
+  if (report.detail && wantsStacks()) process.stderr.write(report.detail);
+  process.exitCode = report.exitCode;
+}
+
+// A failure in a background task (a client's reconnect loop) ends the same way as one in a command.
+process.on('unhandledRejection', (reason) => {
+  fail(reason);
+  process.exit();
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof XassetError) {
-    process.stderr.write(`xasset: ${err.code}: ${err.message}\n`);
-    process.exitCode = err instanceof ConfigError ? 2 : 1;
-  } else {
-    throw err;
-  }
+  fail(err);
 }

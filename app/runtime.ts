@@ -56,7 +56,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     const log = new KafkaEventLog({
       brokers: config.kafka.brokers ?? [],
       clientId: config.kafka.clientId,
-      log: kafkaLogger ? (level, message, fields) => kafkaLogger[level](fields, message) : undefined,
+      log: kafkaLogger
+        ? (level, message, fields) => kafkaLogger[retrying(level, fields) ? 'debug' : level](fields, message)
+        : undefined,
     });
     return config.kafka.topicPrefix ? new PrefixedEventLog(log, config.kafka.topicPrefix) : log;
   };
@@ -78,6 +80,13 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     },
   };
 }
+
+/**
+ * kafkajs logs every failed connection attempt as an error, with a stack, while it still retries.
+ * They are debug lines: if the retries run out, the command fails with one line that says so.
+ */
+const retrying = (level: string, fields: Record<string, unknown>): boolean =>
+  level === 'error' && (fields.namespace === 'Connection' || fields.namespace === 'BrokerPool');
 
 export interface SetupReport {
   migrations: MigrationReport;

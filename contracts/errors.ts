@@ -175,3 +175,57 @@ export class NotFoundError extends XassetError {
     super(`no ${what} '${id}'`, { what, id });
   }
 }
+
+/** A file the user named (a flag or a variable) that cannot be read. */
+export class InputFileError extends XassetError {
+  readonly code = 'XASSET_INPUT_FILE';
+  constructor(setting: string, file: string, reason: string, options?: { cause?: unknown }) {
+    super(`${setting}: cannot read ${file}: ${reason}`, { setting, file }, options);
+  }
+}
+
+/**
+ * A service the command needs (database, Kafka, registry, Tushare) does not answer. `setting` names
+ * where its address comes from, so the message points at what to check.
+ */
+export class DependencyUnavailableError extends XassetError {
+  readonly code = 'XASSET_DEPENDENCY_UNAVAILABLE';
+  constructor(dependency: string, setting: string, reason: string, options?: { cause?: unknown }) {
+    super(`${dependency} does not answer (${setting}): ${reason}`, { dependency, setting }, options);
+  }
+}
+
+/** The database server answers, but the database the URL names does not exist there. */
+export class DatabaseMissingError extends XassetError {
+  readonly code = 'XASSET_DATABASE_MISSING';
+  constructor(database: string, options?: { cause?: unknown }) {
+    super(
+      `database '${database}' does not exist (XASSET_DATABASE_URL): create it (createdb ${database}) or fix the URL`,
+      { database },
+      options,
+    );
+  }
+}
+
+/** The embedded store is held by another process: two writers on one PGlite folder corrupt it. */
+export class StoreLockedError extends XassetError {
+  readonly code = 'XASSET_STORE_LOCKED';
+  constructor(dir: string, holder: { pid: number; command: string }) {
+    super(
+      `the embedded store ${dir} is in use by pid ${holder.pid} (${holder.command}); stop that process, or point this one elsewhere with --state-dir or XASSET_DATABASE_URL`,
+      { dir, pid: holder.pid, command: holder.command },
+    );
+  }
+}
+
+/** The embedded store's files do not open (a crash mid-write, a different PGlite build…). */
+export class StoreOpenError extends XassetError {
+  readonly code = 'XASSET_STORE_OPEN_FAILED';
+  constructor(dir: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      `the embedded store ${dir} does not open (${reason}); move the folder aside to start empty, or restore it from a backup`,
+      { dir },
+      options,
+    );
+  }
+}

@@ -1,6 +1,6 @@
 import { type ApiName, type EndpointSpec, endpoint } from '../../contracts/catalog/index.js';
 import type { Config } from '../../contracts/config.js';
-import { chinaDate } from '../../contracts/dates.js';
+import { chinaDate, isYmd } from '../../contracts/dates.js';
 import { CommandRefusedError, TusharePermissionError, ValidationError } from '../../contracts/errors.js';
 import { FLAG_NAMES, type FlagName, type RolloutFlags } from '../../contracts/flags.js';
 import { CALENDAR_API, calendarParams, planFetch } from '../../producers/fetch/planner.js';
@@ -72,8 +72,10 @@ export function registerControlCommands(ctx: CommandContext): void {
     .description('every gate on both clocks, as GET /gates/snapshot serves it')
     .option('--as-of <YYYYMMDD>', 'evaluate the as-of clock at this trade date')
     .action(async (options: { asOf?: string }) => {
-      if (options.asOf !== undefined && !/^\d{8}$/.test(options.asOf))
-        throw new ValidationError('command line', [{ path: '--as-of', message: 'expected YYYYMMDD' }]);
+      if (options.asOf !== undefined && !isYmd(options.asOf))
+        throw new ValidationError('command line', [
+          { path: '--as-of', message: 'expected a date as YYYYMMDD' },
+        ]);
       await withControl(async (runtime) =>
         print(await takeGateSnapshot(runtime.pool, runtime.config.gates, options.asOf ?? null)),
       );

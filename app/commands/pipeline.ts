@@ -8,6 +8,7 @@ import type { EndpointSelection } from '../../producers/fetch/planner.js';
 import { createProgressRenderer, type ProgressLogger } from '../../producers/fetch/progress.js';
 import type { Sandbox } from '../../producers/sandbox/server.js';
 import { renderDemoSummary, summarizeStore } from '../demo.js';
+import { exitCodeOfRun } from '../failure.js';
 import { fetchRun, processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import type { Runtime } from '../runtime.js';
 import { setUp } from '../runtime.js';
@@ -24,6 +25,15 @@ interface FetchOptions {
 }
 
 const BATCHES = ['p0', 'p1', 'p2'];
+
+/** The sandbox command's flags by the config key they set, to name the flag a bad value came from. */
+const SANDBOX_FLAGS: Record<string, string> = {
+  port: '--port',
+  size: '--size',
+  seed: '--seed',
+  recordedDir: '--recorded-dir',
+  faultsFile: '--faults',
+};
 
 function selection(options: FetchOptions): EndpointSelection {
   if (!options.apis) return (options.batch ?? 'p0') as EndpointSelection;
@@ -72,17 +82,23 @@ export function registerPipelineCommands(ctx: CommandContext): void {
         faults?: string;
       }) => {
         const base = config();
-        const cfg: Config = {
-          ...base,
-          sandbox: ConfigSchema.shape.sandbox.parse({
-            ...base.sandbox,
-            ...(options.port !== undefined && { port: options.port }),
-            ...(options.size !== undefined && { size: options.size }),
-            ...(options.seed !== undefined && { seed: options.seed }),
-            ...(options.recordedDir !== undefined && { recordedDir: options.recordedDir }),
-            ...(options.faults !== undefined && { faultsFile: options.faults }),
-          }),
-        };
+        const parsed = ConfigSchema.shape.sandbox.safeParse({
+          ...base.sandbox,
+          ...(options.port !== undefined && { port: options.port }),
+          ...(options.size !== undefined && { size: options.size }),
+          ...(options.seed !== undefined && { seed: options.seed }),
+          ...(options.recordedDir !== undefined && { recordedDir: options.recordedDir }),
+          ...(options.faults !== undefined && { faultsFile: options.faults }),
+        });
+        if (!parsed.success)
+          throw new ValidationError(
+            'command line',
+            parsed.error.issues.map((i) => ({
+              path: SANDBOX_FLAGS[String(i.path[0])] ?? '',
+              message: i.message,
+            })),
+          );
+        const cfg: Config = { ...base, sandbox: parsed.data };
         const sandbox = await startConfiguredSandbox(cfg);
         logger(cfg).info(
           { url: sandbox.url, size: cfg.sandbox.size, seed: cfg.sandbox.seed },
@@ -127,7 +143,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       }),
     );
     progress.done();
-    if (result.status === 'failed') process.exitCode = 1;
+    process.exitCode = exitCodeOfRun(result.status);
     return result;
   };
 
@@ -242,7 +258,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
             ms: Date.now() - started,
           }),
         );
-        if (fetched.status !== 'ok') process.exitCode = 1;
+        process.exitCode = exitCodeOfRun(fetched.status);
         if (!options.serve) return;
         const service = await startStatusService(runtime, {
           logger: log,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { endpoint, isApiName } from '../../contracts/catalog/index.js';
-import { type ConfigIssue, ValidationError } from '../../contracts/errors.js';
+import { type ConfigIssue, InputFileError, ValidationError } from '../../contracts/errors.js';
 import type { WireRow } from './dataset.js';
 
 const count = z.number().int().positive();
@@ -56,7 +56,20 @@ export function parseFaultPlan(value: unknown, what = 'fault plan'): FaultPlan {
 
 /** Reads a JSON fault plan (the `XASSET_SANDBOX_FAULTS` file). */
 export async function loadFaultPlan(file: string): Promise<FaultPlan> {
-  const text = await readFile(file, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputFileError(
+      'fault plan (--faults, XASSET_SANDBOX_FAULTS)',
+      file,
+      code === 'ENOENT' ? 'no such file' : (code ?? 'error'),
+      {
+        cause: error,
+      },
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);

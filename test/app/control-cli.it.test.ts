@@ -111,7 +111,7 @@ describe('xasset control commands, embedded log on PostgreSQL 15', () => {
     ]);
 
     const bad = await xasset(['flags', 'set', 'p1Enabled=maybe', '--reason', 'x']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('XASSET_VALIDATION_FAILED');
   });
 
