@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type pino from 'pino';
+import { collectProcessMetrics } from '../infra/metrics/registry.js';
 import { storageMode } from '../infra/migrations/migrate.js';
 import { logCommands, StoreMatrixSource } from '../projections/api/adapters.js';
 import { PgGateSnapshotSource } from '../projections/api/gate-snapshot.js';
@@ -33,6 +34,7 @@ export interface ServerOptions {
  */
 export function buildServer(runtime: Runtime, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({ logger: false });
+  collectProcessMetrics();
   const now = options.now ?? (() => new Date());
   app.get('/health', async (_request, reply) => {
     const report = await checkHealth(runtime);

@@ -6,6 +6,7 @@ import { isMarketAsset, marketKey, marketTopic, type NormalizedBar } from '../co
 import type { TableName } from '../contracts/normalized/tables.js';
 import type { SchemaCodec } from '../infra/codec/schema-codec.js';
 import type { EventLog, LogRecord, OutgoingRecord, Subscription } from '../infra/log/event-log.js';
+import { pipelineMetrics } from '../infra/metrics/registry.js';
 import { withTransaction } from '../infra/store/pg.js';
 import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
 import { canNormalize, normalize } from './normalize/index.js';
@@ -291,6 +292,7 @@ class ChunkWorker {
     deadLettersSent: Set<string>,
     published: Set<string>,
   ): Promise<void> {
+    const started = performance.now();
     const expected = new Map<string, number | null>();
     const nextOffsets = new Map<string, OffsetCommit>();
     const fresh: LogRecord[] = [];
@@ -344,7 +346,7 @@ class ChunkWorker {
 
     for (const commit of nextOffsets.values())
       this.positions.set(slotOf(commit.topic, commit.partition), commit.next);
-    this.#count(fresh.length, skipped, poison, plan, result, publishedNow);
+    this.#count(fresh.length, skipped, poison, plan, result, publishedNow, started);
     this.options.logger?.debug(
       { consumer: this.options.consumer, records: fresh.length, deadLetters: poison.length },
       'batch committed',
@@ -428,18 +430,24 @@ class ChunkWorker {
     plan: BatchPlan,
     result: SinkResult,
     published: number,
+    started: number,
   ): void {
     const { stats } = this;
+    let inserted = 0;
+    let revised = 0;
+    let duplicates = plan.superseded;
+    for (const counts of result.counts.values()) {
+      inserted += counts.inserted;
+      revised += counts.revised;
+      duplicates += counts.duplicates;
+    }
     stats.records += records;
     stats.skipped += skipped;
     stats.batches += 1;
     stats.published += published;
-    stats.duplicates += plan.superseded;
-    for (const counts of result.counts.values()) {
-      stats.inserted += counts.inserted;
-      stats.revisions += counts.revised;
-      stats.duplicates += counts.duplicates;
-    }
+    stats.inserted += inserted;
+    stats.revisions += revised;
+    stats.duplicates += duplicates;
     for (const [table, written] of result.written) {
       stats.rowsWritten[table] = (stats.rowsWritten[table] ?? 0) + written;
     }
@@ -448,6 +456,14 @@ class ChunkWorker {
       stats.deadLettered.byStage[stage] = (stats.deadLettered.byStage[stage] ?? 0) + 1;
       stats.deadLettered.byCode[error.code] = (stats.deadLettered.byCode[error.code] ?? 0) + 1;
     }
+    pipelineMetrics.processorBatch({
+      seconds: (performance.now() - started) / 1000,
+      records,
+      inserted,
+      revised,
+      duplicates,
+      deadLetters: poison.map(({ stage, error }) => ({ stage, code: error.code })),
+    });
   }
 }
 

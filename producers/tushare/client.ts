@@ -8,6 +8,7 @@ import {
   TushareTokenError,
   TushareTransientError,
 } from '../../contracts/errors.js';
+import { pipelineMetrics } from '../../infra/metrics/registry.js';
 import { readEnvelope, toRows } from './answer.js';
 import { itemsDigest, pageThrough, type RawPage } from './paging.js';
 import { paramsHash } from './params-hash.js';
@@ -199,10 +200,12 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
       const started = clock();
       try {
         const page = await send(ctx, attempt, body, signal);
+        pipelineMetrics.tushareCall(ctx.apiName, (clock() - started) / 1000);
         log('debug', 'tushare page fetched', { ...ctx, attempt, rows: page.count, ms: clock() - started });
         return page;
       } catch (error) {
         if (!(error instanceof TushareError)) throw error;
+        pipelineMetrics.tushareCall(ctx.apiName, (clock() - started) / 1000, error.code);
         countError(error);
         const retry = attempt < options.maxAttempts && worthRetrying(error);
         let delayMs = 0;
@@ -269,6 +272,7 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
     for await (const { page, offset, value } of pager) {
       counters.pages++;
       counters.rowsFetched += value.length;
+      pipelineMetrics.rowsFetched(apiName, value.length);
       yield { apiName, params: query, paramsHash: hash, page, offset, rows: value };
     }
   }

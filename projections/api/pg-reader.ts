@@ -275,7 +275,10 @@ export class PgProjectionReader implements ProjectionReader {
   }
 
   async readMetrics(): Promise<MetricsSnapshot> {
-    const [runs, rows, residue, alerts, consumers, checkpoints] = await Promise.all([
+    const [phase, flags, gates, runs, rows, residue, alerts, consumers, checkpoints] = await Promise.all([
+      this.readPhase(),
+      this.readFlags(),
+      this.readGates(),
       this.#pool.query<{ chain: string; status: RunView['status']; count: number }>(
         'SELECT chain, status, count(*)::int AS count FROM ingest_runs GROUP BY chain, status ORDER BY chain, status',
       ),
@@ -299,6 +302,14 @@ export class PgProjectionReader implements ProjectionReader {
     const ends = await this.#endOffsets([CONTROL_TOPIC, ...new Set(consumers.rows.map((r) => r.topic))]);
     const controlEnd = ends?.get(CONTROL_TOPIC)?.get(0);
     return {
+      phase: { current: phase.current, frozen: phase.frozen },
+      flags: { stored: flags.stored, effective: flags.effective },
+      gates: gates.gates.map(({ gate, passed, cleanDays, requiredDays }) => ({
+        gate,
+        passed,
+        cleanDays,
+        requiredDays,
+      })),
       runsByStatus: runs.rows,
       rows: rows.rows,
       runningResidue: residue.running,

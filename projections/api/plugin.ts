@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { Secret } from '../../contracts/config.js';
 import { NotFoundError } from '../../contracts/errors.js';
 import { effectiveFlags } from '../../contracts/flags.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../../infra/metrics/registry.js';
 import { assertAdmin } from './auth.js';
 import { RouteNotFoundError, toErrorResponse, UnavailableError } from './http-errors.js';
-import { PROMETHEUS_CONTENT_TYPE, renderMetrics } from './metrics.js';
+import { renderMetrics } from './metrics.js';
 import { buildOpenApi, type DocumentedRoute } from './openapi.js';
 import type { ControlPlaneCommands, GateSnapshotSource, MatrixSource, ProjectionReader } from './ports.js';
 import { type ApiRoute, jsonRoute, parseInput, rawRoute, registerRoute } from './route.js';
@@ -239,7 +240,8 @@ export function controlPlaneRoutes(options: ControlPlaneApiOptions): ApiRoute[] 
     rawRoute({
       method: 'GET',
       url: '/metrics',
-      summary: 'Prometheus metrics: runs, rows, residue, alerts, consumer and projection lag',
+      summary:
+        'Prometheus metrics: the process, Tushare calls, fetch and processor work, runs, lag, gates, phase, flags',
       tag: 'status',
       produces: 'text/plain',
       contentType: PROMETHEUS_CONTENT_TYPE,

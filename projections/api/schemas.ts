@@ -423,6 +423,10 @@ export type StatusPageQuery = z.infer<typeof StatusPageQuery>;
 
 /** What /metrics exposes, gathered in one read; rendering to Prometheus text is separate. */
 export const MetricsSnapshot = z.object({
+  phase: PhaseView.pick({ current: true, frozen: true }),
+  flags: FlagsView.pick({ stored: true, effective: true }),
+  /** The latest recorded verdict of every gate that has one. */
+  gates: z.array(GateView.pick({ gate: true, passed: true, cleanDays: true, requiredDays: true })),
   runsByStatus: z.array(z.object({ chain: z.string(), status: RunState, count: z.number().int() })),
   rows: z.array(z.object({ chain: z.string(), fetched: z.number(), emitted: z.number() })),
   runningResidue: z.number().int().nonnegative(),

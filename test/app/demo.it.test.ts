@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { numberOf, parseExposition, sampleOf } from '../harness/exposition.js';
 
 /**
  * The README's main command, as a user runs it on a machine with nothing started: the embedded
@@ -56,6 +57,21 @@ describe('xasset demo', () => {
       expect(runs.runs.map((r) => r.status)).toContain('ok');
       const page = await fetch(`${address}/`);
       expect(await page.text()).toContain('<table');
+
+      // The same process fetched and processed: its /metrics counts what the summary says.
+      const m = parseExposition(await (await fetch(`${address}/metrics`)).text());
+      const count = (pattern: RegExp) => Number(stdout.match(pattern)?.[1]?.replaceAll(',', ''));
+      expect(numberOf(m, 'xasset_tushare_requests_total', { api_name: 'daily', outcome: 'ok' })).toBe(
+        count(/^daily\s+(\d+)$/m),
+      );
+      const fetched = m.get('xasset_fetch_rows_total')?.metrics.reduce((sum, s) => sum + Number(s.value), 0);
+      expect(fetched).toBe(count(/^rows\s+([\d,]+) fetched/m));
+      expect(numberOf(m, 'xasset_processor_rows_total', { outcome: 'inserted' })).toBe(
+        count(/^processed\s+[\d,]+ records: ([\d,]+) new rows/m),
+      );
+      expect(Number(sampleOf(m, 'xasset_processor_batch_duration_seconds')?.count)).toBeGreaterThan(0);
+      expect(numberOf(m, 'xasset_phase_frozen')).toBe(0);
+      expect(numberOf(m, 'xasset_flag_enabled', { flag: 'p0Enabled', view: 'effective' })).toBe(1);
     } finally {
       child.kill('SIGTERM');
     }

@@ -13,12 +13,14 @@ import {
   TushareTokenError,
   TushareTransientError,
 } from '../../../contracts/errors.js';
+import { metricsRegistry } from '../../../infra/metrics/registry.js';
 import type { WireRow } from '../../../producers/sandbox/dataset.js';
 import type { FaultPlan } from '../../../producers/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../../../producers/sandbox/server.js';
 import { createTushareClient, type TushareClientOptions } from '../../../producers/tushare/client.js';
 import { paramsHash } from '../../../producers/tushare/params-hash.js';
 import type { TusharePage, TushareSource } from '../../../producers/tushare/source.js';
+import { numberOf, parseExposition } from '../../harness/exposition.js';
 import { FixtureDataset, wireRows } from './dataset-fixture.js';
 
 const DAILY_LIMIT = endpoint('daily').rowLimit;
@@ -170,6 +172,26 @@ describe('errors and retries against the sandbox', () => {
       pages: 1,
       errorsByClass: { XASSET_TUSHARE_TRANSIENT: 2 },
     });
+  });
+
+  it('reports every call, its outcome and its rows to the process metrics', async () => {
+    const s = await sandbox(small(), { faults: { daily: { serverErrors: { first: 2 } } } });
+    const read = async () => {
+      const m = parseExposition(await metricsRegistry.metrics());
+      const calls = (outcome: string) =>
+        numberOf(m, 'xasset_tushare_requests_total', { api_name: 'daily', outcome }) ?? 0;
+      return {
+        ok: calls('ok'),
+        transient: calls('transient'),
+        rows: numberOf(m, 'xasset_fetch_rows_total', { api_name: 'daily' }) ?? 0,
+      };
+    };
+    const before = await read();
+    await collect(client(s.url));
+    const after = await read();
+    expect(after.ok - before.ok).toBe(1);
+    expect(after.transient - before.transient).toBe(2);
+    expect(after.rows - before.rows).toBe(10);
   });
 
   it('gives up after maxAttempts on a server that keeps failing', async () => {

@@ -29,6 +29,7 @@ import {
 } from '../../../projections/api/schemas.js';
 import { readControlBatches } from '../../../projections/log/control-log.js';
 import { MATRIX_MODULES } from '../../../projections/matrix/modules.js';
+import { numberOf, parseExposition } from '../../harness/exposition.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 import {
   DAILY_STATUSES,
@@ -473,7 +474,7 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
     expect(reasons.join(' ')).toContain('stk_premarket');
   });
 
-  it('GET /metrics: Prometheus text with runs, rows, residue, alerts and lag from the real log', async () => {
+  it('GET /metrics: parsed by a Prometheus parser: process, runs, rows, lag, gates, phase, flags from the real log', async () => {
     const [appended] = await runtime.log.append('tushare.raw.daily', [
       { key: 'daily|000001.SZ|20260107', value: Buffer.from('a') },
       { key: 'daily|000001.SZ|20260107', value: Buffer.from('b') },
@@ -485,25 +486,34 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
     const response = await call('/metrics');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
-    const value = (sample: string) => {
-      const line = response.body.split('\n').find((l) => l.startsWith(`${sample} `));
-      return line === undefined ? undefined : Number(line.slice(sample.length + 1));
-    };
-    expect(value('xasset_runs{chain="main",status="ok"}')).toBe(3);
-    expect(value('xasset_runs{chain="main",status="failed"}')).toBe(1);
-    expect(value('xasset_runs{chain="index_daily",status="running"}')).toBe(1);
-    expect(value('xasset_rows_emitted_total{chain="main"}')).toBe(13);
-    expect(value('xasset_running_residue')).toBe(1);
-    expect(value('xasset_running_stale')).toBe(1);
-    expect(value('xasset_alerts_raised_total{severity="critical"}')).toBe(1);
+    const m = parseExposition(response.body);
+    expect(numberOf(m, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(m.get('nodejs_eventloop_lag_seconds')?.type).toBe('GAUGE');
+    expect(numberOf(m, 'xasset_runs', { chain: 'main', status: 'ok' })).toBe(3);
+    expect(numberOf(m, 'xasset_runs', { chain: 'main', status: 'failed' })).toBe(1);
+    expect(numberOf(m, 'xasset_runs', { chain: 'index_daily', status: 'running' })).toBe(1);
+    expect(numberOf(m, 'xasset_run_rows_emitted_total', { chain: 'main' })).toBe(13);
+    expect(numberOf(m, 'xasset_runs_running')).toBe(1);
+    expect(numberOf(m, 'xasset_runs_stale')).toBe(1);
+    expect(numberOf(m, 'xasset_alerts_raised_total', { severity: 'critical' })).toBe(1);
+    expect(numberOf(m, 'xasset_phase', { phase: 'B' })).toBe(1);
+    expect(numberOf(m, 'xasset_phase', { phase: 'A' })).toBe(0);
+    expect(numberOf(m, 'xasset_phase_frozen')).toBe(0);
+    expect(numberOf(m, 'xasset_gate_passed', { gate: 'p0' })).toBe(0);
+    expect(numberOf(m, 'xasset_gate_required_days', { gate: 'wave:index_daily' })).toBe(3);
+    // Stored on, but p2Enabled is off: not in force.
+    expect(numberOf(m, 'xasset_flag_enabled', { flag: 'p2RealtimeIndexV1', view: 'stored' })).toBe(1);
+    expect(numberOf(m, 'xasset_flag_enabled', { flag: 'p2RealtimeIndexV1', view: 'effective' })).toBe(0);
     const controlEnd = (await runtime.log.endOffsets(CONTROL_TOPIC)).get(0) ?? 0;
     expect(controlEnd).toBeGreaterThan(0);
-    expect(value('xasset_projection_lag{projection="runs"}')).toBe(controlEnd);
+    expect(numberOf(m, 'xasset_projection_lag_events', { projection: 'runs' })).toBe(controlEnd);
     const rawEnd = (await runtime.log.endOffsets('tushare.raw.daily')).get(appended?.partition ?? -1);
     expect(
-      value(
-        `xasset_consumer_lag{consumer="normalizer",topic="tushare.raw.daily",partition="${appended?.partition}"}`,
-      ),
+      numberOf(m, 'xasset_consumer_lag_records', {
+        consumer: 'normalizer',
+        topic: 'tushare.raw.daily',
+        partition: String(appended?.partition),
+      }),
     ).toBe(rawEnd);
   });
 

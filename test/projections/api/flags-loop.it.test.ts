@@ -95,7 +95,7 @@ describe('POST /flags through the control log and the projection runner back to 
     expect(history.entries.map((e) => e.offset)).toEqual([posted.offset]);
 
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
-    expect(metrics.body).toContain('xasset_projection_lag{projection="flags"} 0\n');
+    expect(metrics.body).toContain('xasset_projection_lag_events{projection="flags"} 0\n');
   });
 
   it('refuses the premarket switch until a passed probe is on the log, then accepts it', async () => {
