@@ -10,10 +10,19 @@ import { PgProjectionReader } from '../../projections/api/pg-reader.js';
 import type { GateSnapshot } from '../../projections/api/schemas.js';
 import { type FlagChanges, recordProbe, rollbackFlags, setFlags } from '../../projections/commands/flags.js';
 import { advancePhaseThroughGates } from '../../projections/commands/phase-gates.js';
-import { EXIT_GATE, evaluateFoundation, type GateOutcome } from '../../projections/gates/phases.js';
+import { explainConditions } from '../../projections/gates/conditions.js';
+import {
+  decideAdvance,
+  EXIT_GATE,
+  evaluateFoundation,
+  type GateOutcome,
+} from '../../projections/gates/phases.js';
 import { foldControlLog } from '../../projections/log/control-view.js';
 import { evaluateOnce } from '../../projections/policy/evaluator.js';
+import { switchStates } from '../../projections/policy/switches.js';
 import { reapStaleRuns } from '../../projections/reaper/reaper.js';
+import type { ControlState } from '../../projections/reducers/control.js';
+import { rollbackBaselineOffset } from '../../projections/reducers/flags.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
 import { checkHealth } from '../health.js';
 import {
@@ -170,13 +179,48 @@ export function registerControlCommands(ctx: CommandContext): void {
     });
 
   const phase = program.command('phase').description('the roadmap phases A → B → C → D → E');
+  /** The current phase's exit verdict (the foundation's for A), beside the gates passed earlier. */
+  const exitOf = async (runtime: Runtime, state: ControlState) => {
+    const exitGate = EXIT_GATE[state.phases.phase];
+    const snapshot = await takeGateSnapshot(runtime.pool, runtime.config.gates, null);
+    const held = snapshot.gates.map(outcomeOf);
+    if (exitGate === 'foundation') {
+      const health = await checkHealth(runtime);
+      const exit = evaluateFoundation({
+        migrationsPending: health.store.migrationsPending,
+        topicsMissing: health.log.topicsMissing,
+        flagsOffset: state.flags.offset,
+        rollbackOffset: rollbackBaselineOffset(state.flags),
+      });
+      return { exit, held };
+    }
+    // E has no exit: the decision says so (final_phase) whatever is passed here.
+    const exit = held.find((g) => g.gate === exitGate) ?? { gate: exitGate ?? 'none', passed: false };
+    return { exit, held };
+  };
+
   phase
     .command('show')
-    .description('the current phase, whether it is frozen, and the gate it is left through')
+    .description(
+      'the current phase, whether it is frozen, what may run, and every condition the next phase still needs, in words',
+    )
     .action(() =>
       withControl(async (runtime) => {
-        const current = await reader(runtime).readPhase();
-        print({ ...current, exitGate: EXIT_GATE[current.current] });
+        const state = await foldControlLog(portsOf(runtime));
+        const { phase: current, frozen, frozenReason } = state.phases;
+        const { exit, held } = await exitOf(runtime, state);
+        const decision = decideAdvance(current, frozen, exit, held);
+        const unmet = decision.allowed ? [] : decision.reasons;
+        print({
+          current,
+          frozen,
+          frozenReason,
+          exitGate: EXIT_GATE[current],
+          next: decision.allowed ? decision.to : null,
+          mayAdvance: decision.allowed,
+          unmet: explainConditions(unmet),
+          switches: switchStates(state.flags.current, state.phases),
+        });
       }),
     );
 
@@ -189,21 +233,7 @@ export function registerControlCommands(ctx: CommandContext): void {
         const ports = portsOf(runtime);
         const state = await foldControlLog(ports);
         const { phase: from, frozen } = state.phases;
-        const exitGate = EXIT_GATE[from];
-        const snapshot = await takeGateSnapshot(runtime.pool, runtime.config.gates, null);
-        const held = snapshot.gates.map(outcomeOf);
-        let exit: GateOutcome;
-        if (exitGate === 'foundation') {
-          const health = await checkHealth(runtime);
-          exit = evaluateFoundation({
-            migrationsPending: health.store.migrationsPending,
-            topicsMissing: health.log.topicsMissing,
-            flagsOffset: state.flags.offset,
-          });
-        } else {
-          // E has no exit: the decision says so (final_phase) whatever is passed here.
-          exit = held.find((g) => g.gate === exitGate) ?? { gate: exitGate ?? 'none', passed: false };
-        }
+        const { exit, held } = await exitOf(runtime, state);
         try {
           const result = await advancePhaseThroughGates(ports, {
             actor: options.actor,
@@ -222,7 +252,14 @@ export function registerControlCommands(ctx: CommandContext): void {
           });
         } catch (err) {
           if (err instanceof CommandRefusedError) {
-            print({ advanced: false, phase: from, frozen, exit, reasons: err.reasons });
+            print({
+              advanced: false,
+              phase: from,
+              frozen,
+              exit,
+              reasons: err.reasons,
+              unmet: explainConditions(err.reasons),
+            });
           }
           throw err;
         }

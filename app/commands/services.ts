@@ -2,6 +2,7 @@ import type { Config } from '../../contracts/config.js';
 import { ConfigError } from '../../contracts/errors.js';
 import type { LocalServiceContext, LocalServiceName } from '../../infra/local/service.js';
 import { SERVICE_NAMES, servicesDown, servicesStatus, servicesUp } from '../../infra/local/stack.js';
+import { appendBaselines } from '../../projections/commands/baselines.js';
 import { checkHealth } from '../health.js';
 import { setUp } from '../runtime.js';
 import type { CommandContext } from './context.js';
@@ -57,12 +58,19 @@ export function registerServiceCommands({
 
   program
     .command('migrate')
-    .description('apply migrations, create topics, register schemas (Kafka mode); safe to rerun')
+    .description(
+      "apply migrations, create topics, register schemas (Kafka mode), append phase A's flags and rollback baselines; safe to rerun",
+    )
     .action(async () => {
       const cfg = config();
       const log = logger(cfg);
       await withRuntime(cfg, async (runtime) => {
-        print(await setUp(runtime, (line) => log.info(line)));
+        const setup = await setUp(runtime, (line) => log.info(line));
+        const baselines = await appendBaselines(
+          { log: runtime.log, codec: runtime.codec },
+          { actor: 'migrate', now: Date.now() },
+        );
+        print({ ...setup, baselines });
       });
     });
 

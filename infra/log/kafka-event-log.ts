@@ -359,10 +359,12 @@ export class KafkaEventLog implements EventLog {
 }
 
 /**
- * Retries what Kafka itself marks retriable (leader elections, metadata not yet propagated) for a
- * few seconds; anything else, or a condition that lasts, is the caller's to see.
+ * Retries what Kafka itself marks retriable (leader elections, metadata not yet propagated) for
+ * about fifteen seconds: a loaded single-node KRaft broker can lose its partitions' leadership for
+ * several seconds right after creating many topics. Anything else, or a condition that lasts, is
+ * the caller's to see.
  */
-async function retryRetriable<T>(work: () => Promise<T>, attempts = 20, delayMs = 250): Promise<T> {
+async function retryRetriable<T>(work: () => Promise<T>, attempts = 60, delayMs = 250): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();

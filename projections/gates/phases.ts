@@ -96,19 +96,24 @@ export interface FoundationInput {
   migrationsPending: readonly string[];
   /** Topics the log does not have. */
   topicsMissing: readonly string[];
-  /** Offset of the FlagsChanged in force; null while only the defaults are (no rollback baseline). */
+  /** Offset of the FlagsChanged in force; null while only the defaults are (no flags baseline). */
   flagsOffset: number | null;
+  /** Offset of the latest FlagsChanged that restored an earlier state; null before any (no rollback baseline). */
+  rollbackOffset: number | null;
 }
 
 /**
- * The foundation gate (phase A's exit): the schema is complete, the topics exist, and a flags
- * state is on record — a rollback needs an offset to restore, and the defaults have none.
+ * The foundation gate (phase A's exit, roadmap: schema, flags and rollback baselines): the schema
+ * is complete, the topics exist, a flags state is on record (a rollback needs an offset to restore,
+ * and the defaults have none), and a rollback to it is on record. `xasset migrate` sets all four
+ * up (projections/commands/baselines.ts).
  */
 export function evaluateFoundation(input: FoundationInput): Required<GateOutcome> & { gate: 'foundation' } {
   const failures = [
     ...input.migrationsPending.map((name) => `migration_pending:${name}`),
     ...input.topicsMissing.map((topic) => `topic_missing:${topic}`),
     ...(input.flagsOffset === null ? ['flags_baseline_missing'] : []),
+    ...(input.rollbackOffset === null ? ['rollback_baseline_missing'] : []),
   ];
   return { gate: 'foundation', passed: failures.length === 0, failures };
 }

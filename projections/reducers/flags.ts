@@ -42,3 +42,7 @@ export const flagsReducer: Reducer<FlagsState> = {
 
 /** What is in force: the stored switches with the p2 master switch applied. */
 export const effectiveOf = (state: FlagsState): RolloutFlags => effectiveFlags(state.current);
+
+/** Offset of the latest FlagsChanged that restored an earlier state (a rollback); null before any. */
+export const rollbackBaselineOffset = (state: FlagsState): number | null =>
+  [...state.history].reverse().find((entry) => entry.restoredFromOffset !== null)?.offset ?? null;

@@ -82,9 +82,13 @@ describe('xasset CLI in kafka mode, against the real services', () => {
     expect(report.migrations.storageMode).toBe('postgresql');
     expect(report.topics).toBe(topicDefinitions().length);
     expect(report.schemasRegistered).toBe(topicDefinitions().length);
+    // Phase A's baselines: the flags on record, then a rollback restoring that offset.
+    expect(report.baselines.flagsBaseline).toEqual(expect.any(Number));
+    expect(report.baselines.rollbackBaseline).toBe(report.baselines.flagsBaseline + 1);
 
     const again = JSON.parse((await xasset(['migrate'], env)).stdout);
     expect(again.migrations.applied).toEqual([]);
+    expect(again.baselines).toEqual({ flagsBaseline: null, rollbackBaseline: null });
 
     const health = await xasset(['health'], env);
     expect(health.code, health.stdout).toBe(0);

@@ -8,6 +8,7 @@ import { migrate } from '../../infra/migrations/migrate.js';
 import { StoreMatrixSource, takeGateSnapshot } from '../../projections/api/adapters.js';
 import { coverageFromMatrix } from '../../projections/api/gate-snapshot.js';
 import { openDatesUpTo, PgProjectionReader } from '../../projections/api/pg-reader.js';
+import { appendBaselines } from '../../projections/commands/baselines.js';
 import { rollbackFlags, setFlags } from '../../projections/commands/flags.js';
 import type { CommandPorts } from '../../projections/commands/handle.js';
 import { advancePhaseThroughGates } from '../../projections/commands/phase-gates.js';
@@ -156,10 +157,19 @@ describe('the roadmap scenario on Kafka + registry + PostgreSQL 15', () => {
     await db?.drop();
   });
 
-  it('A → B: the foundation gate wants a flags baseline on record before phase A may be left', async () => {
-    const bare = evaluateFoundation({ migrationsPending: [], topicsMissing: [], flagsOffset: null });
+  it('A → B: the foundation gate wants the flags and rollback baselines on record before phase A may be left', async () => {
+    const bare = evaluateFoundation({
+      migrationsPending: [],
+      topicsMissing: [],
+      flagsOffset: null,
+      rollbackOffset: null,
+    });
     const refused = await refusal(advancePhaseThroughGates(commands, { actor: 'ops', now: T, exit: bare }));
-    expect(refused.reasons).toEqual(['exit_gate_failed:foundation', 'flags_baseline_missing']);
+    expect(refused.reasons).toEqual([
+      'exit_gate_failed:foundation',
+      'flags_baseline_missing',
+      'rollback_baseline_missing',
+    ]);
 
     await setFlags(commands, {
       changes: { p2Enabled: false },
@@ -167,12 +177,16 @@ describe('the roadmap scenario on Kafka + registry + PostgreSQL 15', () => {
       reason: 'baseline: P2 waits for P0 and P1',
       now: T,
     });
+    const baselines = await appendBaselines(commands, { actor: 'ops', now: T });
+    expect(baselines.flagsBaseline).toBeNull();
     await runner.catchUp();
     const { lastChange } = await reader.readFlags();
+    expect(lastChange?.reason).toMatch(/^rollback baseline/);
     const foundation = evaluateFoundation({
       migrationsPending: [],
       topicsMissing: [],
       flagsOffset: lastChange?.offset ?? null,
+      rollbackOffset: baselines.rollbackBaseline,
     });
     const advanced = await advancePhaseThroughGates(commands, { actor: 'ops', now: T + 1, exit: foundation });
     expect(advanced.phase).toBe('B');

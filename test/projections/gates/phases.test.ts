@@ -93,8 +93,10 @@ describe('decideAdvance', () => {
 });
 
 describe('evaluateFoundation', () => {
-  it('given the store and log set up and a flags state on record, then the foundation holds', () => {
-    expect(evaluateFoundation({ migrationsPending: [], topicsMissing: [], flagsOffset: 0 })).toEqual({
+  it('given the store and log set up and a flags state and a rollback on record, then the foundation holds', () => {
+    expect(
+      evaluateFoundation({ migrationsPending: [], topicsMissing: [], flagsOffset: 0, rollbackOffset: 1 }),
+    ).toEqual({
       gate: 'foundation',
       passed: true,
       failures: [],
@@ -106,6 +108,7 @@ describe('evaluateFoundation', () => {
       migrationsPending: ['003_projections'],
       topicsMissing: ['xasset.control.v1'],
       flagsOffset: null,
+      rollbackOffset: null,
     });
     expect(verdict).toEqual({
       gate: 'foundation',
@@ -114,6 +117,7 @@ describe('evaluateFoundation', () => {
         'migration_pending:003_projections',
         'topic_missing:xasset.control.v1',
         'flags_baseline_missing',
+        'rollback_baseline_missing',
       ],
     });
     // The verdict is what the A → B decision takes.

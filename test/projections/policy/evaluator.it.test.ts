@@ -16,6 +16,7 @@ import { ALERTS } from '../../../projections/alerts/evaluate.js';
 import { takeGateSnapshot } from '../../../projections/api/adapters.js';
 import { PgProjectionReader } from '../../../projections/api/pg-reader.js';
 import type { GateSnapshot } from '../../../projections/api/schemas.js';
+import { appendBaselines } from '../../../projections/commands/baselines.js';
 import { setFlags } from '../../../projections/commands/flags.js';
 import type { CommandPorts } from '../../../projections/commands/handle.js';
 import { advancePhaseThroughGates } from '../../../projections/commands/phase-gates.js';
@@ -35,6 +36,7 @@ import {
   followEvaluator,
 } from '../../../projections/policy/evaluator.js';
 import { reapStaleRuns } from '../../../projections/reaper/reaper.js';
+import { rollbackBaselineOffset } from '../../../projections/reducers/flags.js';
 import { ProjectionRunner } from '../../../projections/runner/runner.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 import { readAlerts, readPhase } from '../store/read-tables.js';
@@ -146,11 +148,13 @@ describe('the gate and alert evaluator on PostgreSQL 15 with the embedded log', 
       reason: 'baseline',
       now: T - 5 * MIN,
     });
+    await appendBaselines(commands, { actor: 'ops', now: T - 5 * MIN });
     const state = await commands.view?.refresh();
     const exit = evaluateFoundation({
       migrationsPending: [],
       topicsMissing: [],
       flagsOffset: state?.flags.offset ?? null,
+      rollbackOffset: state ? rollbackBaselineOffset(state.flags) : null,
     });
     await advancePhaseThroughGates(commands, { actor: 'ops', now: T - 4 * MIN, exit });
     for (const [i, date] of ['20260311', '20260312', '20260313'].entries())
