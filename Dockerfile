@@ -2,7 +2,7 @@
 
 # Dependencies get their own stage so the npm cache and lockfile churn stay out of the final image,
 # and the layer is rebuilt only when package*.json or .npmrc change, not on every source edit.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 # .npmrc carries legacy-peer-deps=true; without it npm ci resolves peers differently from the
 # committed lockfile and refuses to install.
@@ -11,7 +11,7 @@ COPY package.json package-lock.json .npmrc ./
 # (typescript, vitest, biome, testcontainers) are never needed in the image.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # The app's default host is loopback, unreachable from outside the container.
 ENV NODE_ENV=production \
     XASSET_HTTP_HOST=0.0.0.0 \
