@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { ControlEvent, ControlPayload } from '../../contracts/events/control.js';
 import { DEFAULT_FLAGS, FLAG_NAMES, type RolloutFlags } from '../../contracts/flags.js';
 import type { LoggedEvent } from '../../projections/reducers/types.js';
@@ -207,3 +208,14 @@ export function randomLog(seed: number, length: number, start = 1_767_225_600_00
 export function logOf(events: readonly ControlEvent[], start = 1_767_225_600_000): LoggedEvent[] {
   return events.map((event, offset) => ({ event, meta: { offset, timestamp: start + offset * 1000 } }));
 }
+
+/**
+ * A random valid control log for fast-check: its seed and length. `randomLog(seed, n)` is a prefix
+ * of `randomLog(seed, n + 1)`, so shrinking the length finds the shortest failing prefix, and the
+ * counterexample fast-check prints (`{ seed, length }`) is the whole log in two numbers.
+ */
+export const controlLogs = (maxLength: number, minLength = 0) =>
+  fc.record({
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    length: fc.integer({ min: minLength, max: maxLength }),
+  });

@@ -1,17 +1,17 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ControlEvent } from '../../../contracts/events/control.js';
 import { controlReducer, PROJECTION_NAMES, PROJECTIONS } from '../../../projections/reducers/control.js';
 import { fold, foldFrom, type LoggedEvent, type Reducer } from '../../../projections/reducers/types.js';
-import { random, randomLog } from '../generator.js';
+import { controlLogs, randomLog } from '../generator.js';
 
-const SEEDS = Array.from({ length: 200 }, (_, i) => 1000 + i * 7919);
+const SEEDS = [1000, 8919, 16838, 24757, 32676];
 
-/** Folds in random chunks, carrying the state across as a runner carries it across checkpoints. */
-function foldInChunks<S>(reducer: Reducer<S>, log: LoggedEvent[], seed: number): S {
-  const rnd = random(seed);
+/** Folds in chunks of the given sizes (cycled), carrying the state across as a runner does across checkpoints. */
+function foldInChunks<S>(reducer: Reducer<S>, log: LoggedEvent[], sizes: readonly number[]): S {
   let state = reducer.initial();
-  for (let at = 0; at < log.length; ) {
-    const size = rnd.int(1, 25);
+  for (let at = 0, i = 0; at < log.length; i++) {
+    const size = sizes[i % sizes.length] ?? 1;
     state = foldFrom(reducer, state, log.slice(at, at + size));
     at += size;
   }
@@ -23,7 +23,7 @@ describe('the control fold, on random valid logs', () => {
     for (const { event } of randomLog(1, 500)) expect(ControlEvent.safeParse(event).success).toBe(true);
   });
 
-  it.each(SEEDS.slice(0, 5))('meets every branch of every reducer (seed %i)', (seed) => {
+  it.each(SEEDS)('meets every branch of every reducer (seed %i)', (seed) => {
     const log = randomLog(seed, 400);
     const state = fold(controlReducer, log);
     expect(Object.keys(state.runs.runs).length).toBeGreaterThan(0);
@@ -35,32 +35,43 @@ describe('the control fold, on random valid logs', () => {
   });
 
   it('folding from scratch equals folding a prefix and continuing from its state: fold(a ++ b) = fold(b, fold(a))', () => {
-    for (const seed of SEEDS) {
-      const log = randomLog(seed, random(seed).int(0, 300));
-      const cut = random(seed + 1).int(0, log.length);
-      const whole = fold(controlReducer, log);
-      const resumed = foldFrom(controlReducer, fold(controlReducer, log.slice(0, cut)), log.slice(cut));
-      expect(resumed, `seed ${seed}, cut ${cut}`).toEqual(whole);
-    }
+    fc.assert(
+      fc.property(controlLogs(300), fc.nat({ max: 300 }), ({ seed, length }, at) => {
+        const log = randomLog(seed, length);
+        const cut = Math.min(at, log.length);
+        const whole = fold(controlReducer, log);
+        const resumed = foldFrom(controlReducer, fold(controlReducer, log.slice(0, cut)), log.slice(cut));
+        expect(resumed).toEqual(whole);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('folding in many chunks with checkpoints in between equals one fold', () => {
-    for (const seed of SEEDS) {
-      const log = randomLog(seed, 250);
-      expect(foldInChunks(controlReducer, log, seed), `seed ${seed}`).toEqual(fold(controlReducer, log));
-    }
+    fc.assert(
+      fc.property(
+        controlLogs(250),
+        fc.array(fc.integer({ min: 1, max: 25 }), { minLength: 1, maxLength: 40 }),
+        ({ seed, length }, sizes) => {
+          const log = randomLog(seed, length);
+          expect(foldInChunks(controlReducer, log, sizes)).toEqual(fold(controlReducer, log));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('each projection folded alone equals its part of the combined fold', () => {
-    for (const seed of SEEDS.slice(0, 40)) {
-      const log = randomLog(seed, 200);
-      const combined = fold(controlReducer, log);
-      for (const name of PROJECTION_NAMES) {
-        expect(fold(PROJECTIONS[name] as Reducer<unknown>, log), `${name}, seed ${seed}`).toEqual(
-          combined[name],
-        );
-      }
-    }
+    fc.assert(
+      fc.property(controlLogs(200), ({ seed, length }) => {
+        const log = randomLog(seed, length);
+        const combined = fold(controlReducer, log);
+        for (const name of PROJECTION_NAMES) {
+          expect(fold(PROJECTIONS[name] as Reducer<unknown>, log), name).toEqual(combined[name]);
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('is deterministic and does not mutate the state it is given', () => {

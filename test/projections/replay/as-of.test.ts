@@ -1,21 +1,24 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_FLAGS } from '../../../contracts/flags.js';
 import { controlReducer } from '../../../projections/reducers/control.js';
 import { fold } from '../../../projections/reducers/types.js';
 import { foldAsOf, runsAsOfTradeDate } from '../../../projections/replay/as-of.js';
-import { logOf, randomLog } from '../generator.js';
+import { controlLogs, logOf, randomLog } from '../generator.js';
 import { ev, T0 } from '../spec.js';
 
 describe('state as of a point', () => {
   it('as of an offset: the fold of every event up to and including it', () => {
-    for (const seed of [1, 2, 3, 4, 5]) {
-      const log = randomLog(seed, 120);
-      for (const offset of [0, 17, 64, 119]) {
+    fc.assert(
+      fc.property(controlLogs(120, 1), fc.nat({ max: 119 }), ({ seed, length }, at) => {
+        const log = randomLog(seed, length);
+        const offset = Math.min(at, length - 1);
         const asOf = foldAsOf(log, { offset });
         expect(asOf.through).toBe(offset);
         expect(asOf.state).toEqual(fold(controlReducer, log.slice(0, offset + 1)));
-      }
-    }
+      }),
+      { numRuns: 30 },
+    );
   });
 
   it('as of a time: the longest prefix whose events occurred at or before it, even when a later clock goes back', () => {
