@@ -142,6 +142,7 @@ export async function processRun(
     consumer: PROCESSOR_CONSUMER,
     topics: processedTopics(),
     batchSize: runtime.config.pipeline.processBatchSize,
+    concurrency: runtime.config.pipeline.processConcurrency,
     until: options.until,
     signal: options.signal,
     onProgress: options.onProgress,

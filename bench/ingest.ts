@@ -44,6 +44,7 @@ interface Options {
   rows: number;
   naiveRows: number;
   batch: number;
+  concurrency: number;
   seed: number;
 }
 
@@ -54,6 +55,7 @@ function readOptions(argv: string[]): Options {
       rows: { type: 'string' },
       'naive-rows': { type: 'string' },
       batch: { type: 'string' },
+      concurrency: { type: 'string' },
       seed: { type: 'string' },
     },
   });
@@ -71,6 +73,7 @@ function readOptions(argv: string[]): Options {
     rows,
     naiveRows: Math.min(rows, int('naive-rows', 10_000)),
     batch: int('batch', DEFAULTS.pipeline.processBatchSize),
+    concurrency: int('concurrency', DEFAULTS.pipeline.processConcurrency),
     seed: int('seed', DEFAULTS.sandbox.seed, 0),
   };
   if (issues.length > 0) throw new ValidationError('bench options', issues);
@@ -78,6 +81,7 @@ function readOptions(argv: string[]): Options {
 }
 
 const secondsSince = (start: number) => (performance.now() - start) / 1000;
+const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
 
 /** A progress line on stderr at most once a second, and once at the end. */
 function progress(label: string, total: number): (done: number) => void {
@@ -265,6 +269,7 @@ async function bench(options: Options, services: BenchServices, cleanup: Cleanup
   const processorGroup = `${prefix}processor`;
   cleanup.add('processor group', () => admin.deleteGroups([processorGroup]));
   const reportProcessed = progress('ours (runProcessor)', produced.length);
+  const oursCpu = process.cpuUsage();
   started = performance.now();
   let oursFirst: number | undefined;
   const stats = await runProcessor({
@@ -275,6 +280,7 @@ async function bench(options: Options, services: BenchServices, cleanup: Cleanup
     topics: rawTopics,
     topicPrefix: prefix,
     batchSize: options.batch,
+    concurrency: options.concurrency,
     until: 'caught-up',
     onProgress: (s) => {
       oursFirst ??= secondsSince(started);
@@ -286,6 +292,7 @@ async function bench(options: Options, services: BenchServices, cleanup: Cleanup
     rows: stats.records,
     seconds: secondsSince(started),
   });
+  const oursCpuSeconds = cpuSeconds(process.cpuUsage(oursCpu));
   await expectBars(ours, 'ours', produced.length);
 
   say('copy: decoding and normalizing the same records (not timed)');
@@ -326,7 +333,8 @@ async function bench(options: Options, services: BenchServices, cleanup: Cleanup
   return [
     `ingest benchmark: N = ${options.rows} raw P0 records (${mix}), ${dates} from ${days[0]}, seed ${options.seed}`,
     `environment: ${env.cores} (load ${env.load} at start); Node ${env.node}; PostgreSQL ${env.postgres}; Kafka ${env.kafka}`,
-    `processor: ${options.batch} records per transaction, ${stats.batches} transactions, ${stats.published} bars published to ${prefix}market.*`,
+    `processor: ${options.batch} records per transaction at most, ${options.concurrency} partitions at once, ${stats.batches} transactions, ${stats.published} bars published to ${prefix}market.*`,
+    `processor CPU (this process, user + system): ${oursCpuSeconds.toFixed(2)} s`,
     `first write (connect + group join + first batch or message): ours ${oursFirst?.toFixed(2)} s, naive ${naiveFirst?.toFixed(2)} s`,
     '',
     renderTable(results),

@@ -1,12 +1,5 @@
-import { once } from 'node:events';
 import type pg from 'pg';
-
-/** The CopyIn messages node-postgres's Connection has but its type declarations leave out. */
-type CopyConnection = pg.Connection & {
-  sendCopyFromChunk(chunk: Buffer): void;
-  endCopyFrom(): void;
-  sendCopyFail(message: string): void;
-};
+import { copyFromStdin } from '../infra/store/pg-copy.js';
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
@@ -34,63 +27,6 @@ export function* copyChunks(rows: Iterable<readonly unknown[]>, rowsPerChunk = 1
   if (lines.length > 0) yield Buffer.from(lines.join(''));
 }
 
-/**
- * `COPY … FROM STDIN` on node-postgres alone (no pg-copy-streams): a Submittable is the hook pg
- * offers for protocol flows it does not model (pg-cursor and pg-query-stream use it too). The
- * client hands it the connection on CopyInResponse; it streams CopyData, honouring the socket's
- * back-pressure, then CopyDone, and resolves with the row count of CommandComplete.
- */
-class CopyFromStdin implements pg.Submittable {
-  readonly done: Promise<number>;
-  #rows = 0;
-  #resolve!: (rows: number) => void;
-  #reject!: (err: unknown) => void;
-  #failed = false;
-
-  constructor(
-    private readonly sql: string,
-    private readonly chunks: Iterable<Buffer>,
-  ) {
-    this.done = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
-  }
-
-  submit(connection: pg.Connection): void {
-    connection.query(this.sql);
-  }
-
-  handleCopyInResponse(connection: CopyConnection): void {
-    this.#stream(connection).catch((err: unknown) => {
-      // The server answers CopyFail with an error, which reaches handleError and rejects `done`.
-      connection.sendCopyFail(err instanceof Error ? err.message : String(err));
-    });
-  }
-
-  async #stream(connection: CopyConnection): Promise<void> {
-    for (const chunk of this.chunks) {
-      if (this.#failed) return;
-      connection.sendCopyFromChunk(chunk);
-      if (connection.stream.writableNeedDrain) await once(connection.stream, 'drain');
-    }
-    connection.endCopyFrom();
-  }
-
-  handleCommandComplete(message: { text: string }): void {
-    this.#rows = Number(message.text.split(' ')[1] ?? Number.NaN);
-  }
-
-  handleReadyForQuery(): void {
-    this.#resolve(this.#rows);
-  }
-
-  handleError(err: unknown): void {
-    this.#failed = true;
-    this.#reject(err);
-  }
-}
-
 /** Copies rows (values in `columns` order) into `table`; returns the rows the server stored. */
 export async function copyFrom(
   client: pg.ClientBase,
@@ -99,5 +35,5 @@ export async function copyFrom(
   rows: Iterable<readonly unknown[]>,
 ): Promise<number> {
   const list = columns.map((c) => `"${c}"`).join(', ');
-  return client.query(new CopyFromStdin(`COPY "${table}" (${list}) FROM STDIN`, copyChunks(rows))).done;
+  return copyFromStdin(client, `COPY "${table}" (${list}) FROM STDIN`, copyChunks(rows));
 }

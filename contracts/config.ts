@@ -110,6 +110,8 @@ export const ConfigSchema = z.object({
     heartbeatTimeoutMs: positiveInt.default(120_000),
     /** Raw records per processor batch (one transaction). */
     processBatchSize: positiveInt.max(100_000).default(5_000),
+    /** Log partitions the processor works on at once, each with its own database connection. */
+    processConcurrency: positiveInt.max(64).default(4),
   }),
   gates: z.object({
     requiredDays: positiveInt.max(60).default(3),
@@ -179,6 +181,7 @@ export const ENV_VARS = {
   XASSET_HEARTBEAT_MS: 'pipeline.heartbeatMs',
   XASSET_HEARTBEAT_TIMEOUT_MS: 'pipeline.heartbeatTimeoutMs',
   XASSET_PROCESS_BATCH_SIZE: 'pipeline.processBatchSize',
+  XASSET_PROCESS_CONCURRENCY: 'pipeline.processConcurrency',
   XASSET_GATE_DAYS: 'gates.requiredDays',
   XASSET_GATE_MIN_COVERAGE: 'gates.minCoverage',
   XASSET_GATE_BASELINE_OFFSET: 'gates.baselineOffset',

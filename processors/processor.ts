@@ -8,6 +8,7 @@ import type { SchemaCodec } from '../infra/codec/schema-codec.js';
 import type { EventLog, LogRecord, OutgoingRecord, Subscription } from '../infra/log/event-log.js';
 import { pipelineMetrics } from '../infra/metrics/registry.js';
 import { withTransaction } from '../infra/store/pg.js';
+import { acceptsCopyFromStdin } from '../infra/store/pg-copy.js';
 import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
 import { canNormalize, normalize } from './normalize/index.js';
 import {
@@ -16,6 +17,7 @@ import {
   predictChanges,
   readConsumerOffsets,
   type SinkResult,
+  type Staging,
   sinkBatch,
 } from './sink/pg-sink.js';
 
@@ -59,6 +61,12 @@ export interface ProcessorOptions {
   topics: readonly string[];
   /** Raw records per database transaction at most; bigger log batches are split. */
   batchSize: number;
+  /**
+   * Partitions processed at the same time, each in its own transaction on its own connection (1 by
+   * default). Their keys are disjoint (a raw key holds the row's natural key), so they never write
+   * the same row; one partition's CPU work overlaps another's database round trips.
+   */
+  concurrency?: number;
   /**
    * `caught-up`: stop once the end offsets seen at start are stored (`xasset process`); `stopped`:
    * keep consuming until `signal` aborts. Either way an abort stops after the batch in flight.
@@ -120,6 +128,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
     durationMs: 0,
     lagAtEnd: 0,
   };
+  const staging: Staging = (await acceptsCopyFromStdin(options.pool)) ? 'copy' : 'unnest';
   const positions = await readConsumerOffsets(options.pool, options.consumer, options.topics);
   await refuseIfLogAhead(options, positions);
 
@@ -141,7 +150,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
   };
   if (caughtUp() || options.signal?.aborted) return finish();
 
-  const worker = new ChunkWorker(options, apiOf, positions, stats);
+  const worker = new ChunkWorker(options, apiOf, positions, stats, staging);
   let stopping = false;
   let settle!: (err?: unknown) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -159,6 +168,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
       group: options.consumer,
       topics: options.topics,
       fromBeginning: true,
+      concurrency: options.concurrency ?? 1,
       onBatch: async (records) => {
         for (let start = 0; start < records.length; start += options.batchSize) {
           if (stopping) throw new Stopping();
@@ -249,6 +259,7 @@ class ChunkWorker {
     private readonly apiOf: ReadonlyMap<string, string>,
     private readonly positions: Map<string, number>,
     private readonly stats: ProcessStats,
+    private readonly staging: Staging,
   ) {}
 
   get #prefix(): string {
@@ -339,6 +350,7 @@ class ChunkWorker {
       const sunk = await sinkBatch(client, plan, {
         consumer: this.options.consumer,
         commits: [...nextOffsets.values()],
+        staging: this.staging,
       });
       verifyPrediction(predicted, sunk);
       return sunk;
@@ -485,23 +497,17 @@ function normalizedBar(bar: PlannedRow, revision: boolean): NormalizedBar {
   const asset = bar.values.asset_class;
   if (typeof asset !== 'string' || !isMarketAsset(asset))
     throw new Error(`not a market asset: ${String(asset)}`);
+  // Written last-wins in reverse precedence (the bar, then extensions in order, win where names
+  // meet); one object and no spreads, as this runs once per published bar.
   const message: Record<string, unknown> = {};
-  for (const [column, value] of Object.entries(bar.values)) {
-    if (column !== 'content_hash') message[column] = value;
-  }
-  for (const dependent of bar.dependents) {
-    for (const [column, value] of Object.entries(dependent.values)) {
-      if (!(column in message)) message[column] = value;
-    }
-  }
+  for (let i = bar.dependents.length - 1; i >= 0; i--) Object.assign(message, bar.dependents[i]?.values);
+  Object.assign(message, bar.values);
   const hash = bar.values.content_hash;
-  return {
-    ...message,
-    asset_class: asset,
-    content_hash: Buffer.isBuffer(hash) ? hash.toString('hex') : '',
-    revision,
-    source_topic: bar.source.topic,
-    source_partition: bar.source.partition,
-    source_offset: bar.source.offset,
-  } as NormalizedBar;
+  message.asset_class = asset;
+  message.content_hash = Buffer.isBuffer(hash) ? hash.toString('hex') : '';
+  message.revision = revision;
+  message.source_topic = bar.source.topic;
+  message.source_partition = bar.source.partition;
+  message.source_offset = bar.source.offset;
+  return message as unknown as NormalizedBar;
 }

@@ -25,14 +25,19 @@ export function compile(schema: TopicSchema['schema']): avro.Type {
 }
 
 export function encodeWith(type: avro.Type, topic: string, value: unknown): Buffer {
-  const errors: string[] = [];
-  const valid = type.isValid(value, {
-    errorHook: (path) => {
-      if (errors.length < 5) errors.push(path.join('.') || '(root)');
-    },
-  });
-  if (!valid) throw new EncodeError(`value does not match the schema of ${topic}`, { topic, paths: errors });
-  return type.toBuffer(value);
+  // avsc's writers reject what does not fit the schema, so the full validation walk (which names
+  // the wrong fields) only runs once encoding has failed, not on every record.
+  try {
+    return type.toBuffer(value);
+  } catch {
+    const errors: string[] = [];
+    type.isValid(value, {
+      errorHook: (path) => {
+        if (errors.length < 5) errors.push(path.join('.') || '(root)');
+      },
+    });
+    throw new EncodeError(`value does not match the schema of ${topic}`, { topic, paths: errors });
+  }
 }
 
 export function decodeWith(type: avro.Type, topic: string, body: Buffer, resolver?: avro.Resolver): unknown {

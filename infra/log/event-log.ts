@@ -51,6 +51,11 @@ export interface SubscribeOptions {
   onBatch: BatchHandler;
   /** Called when the handler throws; consumption stops (the batch is not committed). */
   onError?: (err: unknown) => void;
+  /**
+   * Partitions whose batches may be in the handler at the same time (1 by default). Each call still
+   * sees one partition in offset order; a log may hand out fewer at once (the embedded one does).
+   */
+  concurrency?: number;
 }
 
 export interface EventLog {

@@ -276,6 +276,10 @@ export class KafkaEventLog implements EventLog {
       // (kafkajs defaults to 30 s) lets a restarted processor resume sooner after a crash.
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
+      // kafkajs's 1 MB per partition cuts a processor's transactions at ~2,500 raw records, well
+      // under its batch size; bigger fetches let one transaction carry a whole batch.
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
     });
     this.#consumers.add(consumer);
     let failed = false;
@@ -287,6 +291,7 @@ export class KafkaEventLog implements EventLog {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));

@@ -7,10 +7,17 @@ import {
   type TableName,
   type TableSpec,
 } from '../../contracts/normalized/tables.js';
+import { BinaryCopyEncoder, type BinaryType, copyFromStdin } from '../../infra/store/pg-copy.js';
 import { type BatchPlan, keyOf, type PlannedRow } from '../batch.js';
 import type { ColumnValue } from '../normalize/values.js';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/**
+ * How rows reach the staging tables: `copy` is binary COPY FROM STDIN (PostgreSQL), `unnest` one
+ * INSERT … SELECT FROM unnest(array per column) (PGlite's wire server has no COPY sub-protocol).
+ */
+export type Staging = 'copy' | 'unnest';
 
 /** Per primary table: rows staged, and what the upsert did with them. */
 export interface TableCounts {
@@ -48,7 +55,7 @@ export class OffsetMovedError extends Error {
   }
 }
 
-const SQL_TYPE: Record<ColumnType, string> = {
+const SQL_TYPE: Record<ColumnType, BinaryType> = {
   text: 'text',
   date: 'date',
   timestamptz: 'timestamptz',
@@ -59,7 +66,7 @@ const SQL_TYPE: Record<ColumnType, string> = {
 
 interface WriteColumn {
   name: string;
-  sqlType: string;
+  sqlType: BinaryType;
   read: (row: PlannedRow | { values: Readonly<Record<string, ColumnValue>> }) => unknown;
 }
 
@@ -98,6 +105,7 @@ interface TableSql {
   columns: WriteColumn[];
   createStage: string;
   stage: string;
+  copyStage: string;
   /** Upserts the ordinary staged rows, writing only changed ones. */
   upsert: string;
   /** Upserts the forced staged rows, whatever is stored. */
@@ -140,6 +148,7 @@ function buildSql(spec: TableSpec): TableSql {
       .join(', ')}, xforce boolean NOT NULL) ON COMMIT DELETE ROWS`,
     stage: `INSERT INTO ${stageName} (${names.join(', ')}, xforce)
       SELECT * FROM unnest(${columns.map((c, i) => `$${i + 1}::${c.sqlType}[]`).join(', ')}, $${columns.length + 1}::boolean[])`,
+    copyStage: `COPY ${stageName} (${names.join(', ')}, xforce) FROM STDIN (FORMAT binary)`,
     upsert: upsertSql(false),
     upsertForced: upsertSql(true),
   };
@@ -158,10 +167,13 @@ function sqlOf(table: TableName): TableSql {
 /** Temp tables live as long as their connection; remember which connections already have which. */
 const staged = new WeakMap<object, Set<TableName>>();
 
+type StagedRow = PlannedRow | { values: Readonly<Record<string, ColumnValue>>; force?: boolean };
+
 async function stageRows(
-  client: Queryable,
+  client: pg.ClientBase,
   table: TableName,
-  rows: ReadonlyArray<PlannedRow | { values: Readonly<Record<string, ColumnValue>>; force?: boolean }>,
+  rows: readonly StagedRow[],
+  staging: Staging,
 ): Promise<void> {
   const sql = sqlOf(table);
   const known = staged.get(client) ?? new Set<TableName>();
@@ -170,12 +182,27 @@ async function stageRows(
     await client.query(sql.createStage);
     known.add(table);
   }
+  if (staging === 'copy') {
+    await copyFromStdin(client, sql.copyStage, binaryRows(sql.columns, rows));
+    return;
+  }
   for (let start = 0; start < rows.length; start += STAGE_CHUNK) {
     const chunk = rows.slice(start, start + STAGE_CHUNK);
     const params: unknown[][] = sql.columns.map((column) => chunk.map((row) => column.read(row)));
     params.push(chunk.map((row) => ('force' in row ? row.force === true : false)));
     await client.query(sql.stage, params);
   }
+}
+
+function binaryRows(columns: readonly WriteColumn[], rows: readonly StagedRow[]): Buffer[] {
+  const encoder = new BinaryCopyEncoder();
+  const fields = columns.length + 1;
+  for (const row of rows) {
+    encoder.row(fields);
+    for (const column of columns) encoder.field(column.sqlType, column.read(row));
+    encoder.field('boolean', 'force' in row ? row.force === true : false);
+  }
+  return encoder.finish();
 }
 
 interface Returned {
@@ -200,9 +227,9 @@ function returnedKey(table: TableName, row: Returned): string {
  * that read the same records cannot both commit them (the loser's transaction fails and rolls back).
  */
 export async function sinkBatch(
-  client: Queryable,
+  client: pg.ClientBase,
   plan: BatchPlan,
-  offsets: { consumer: string; commits: readonly OffsetCommit[] },
+  offsets: { consumer: string; commits: readonly OffsetCommit[]; staging?: Staging },
 ): Promise<SinkResult> {
   try {
     return await writeAll(client, plan, offsets);
@@ -214,14 +241,15 @@ export async function sinkBatch(
 }
 
 async function writeAll(
-  client: Queryable,
+  client: pg.ClientBase,
   plan: BatchPlan,
-  offsets: { consumer: string; commits: readonly OffsetCommit[] },
+  offsets: { consumer: string; commits: readonly OffsetCommit[]; staging?: Staging },
 ): Promise<SinkResult> {
+  const staging = offsets.staging ?? 'unnest';
   const result: SinkResult = { counts: new Map(), written: new Map(), changed: new Map() };
   for (const [table, rows] of plan.byTable) {
     if (rows.length === 0) continue;
-    await stageRows(client, table, rows);
+    await stageRows(client, table, rows, staging);
     const returned = [
       ...(await upsertStaged(client, table, false)),
       ...(rows.some((r) => r.force) ? await upsertStaged(client, table, true) : []),
@@ -247,7 +275,7 @@ async function writeAll(
       }
     }
     for (const [extTable, extRows] of dependents) {
-      await stageRows(client, extTable, extRows);
+      await stageRows(client, extTable, extRows, staging);
       const written = await upsertStaged(client, extTable, false);
       result.written.set(extTable, (result.written.get(extTable) ?? 0) + written.length);
     }

@@ -4,7 +4,7 @@ import { migrate } from '../../../infra/migrations/migrate.js';
 import { withTransaction } from '../../../infra/store/pg.js';
 import { keyOf, planBatch, type SourcedRows } from '../../../processors/batch.js';
 import { NORMALIZED_API_NAMES, normalize } from '../../../processors/normalize/index.js';
-import { predictChanges, sinkBatch } from '../../../processors/sink/pg-sink.js';
+import { predictChanges, type Staging, sinkBatch } from '../../../processors/sink/pg-sink.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 import { dailyFields, rawRecord, sampleFields } from '../raw-fixtures.js';
 
@@ -28,11 +28,12 @@ function sourced(apiName: string, rows: Record<string, unknown>[], firstOffset =
   });
 }
 
-for (const [name, url, poolSize] of [
-  ['PostgreSQL 15', () => services().postgresUrl, 4],
-  ['PGlite + TimescaleDB', () => services().timescaleUrl, 1],
-] as const) {
-  describe(`pg sink on ${name}`, () => {
+for (const [name, url, poolSize, staging] of [
+  ['PostgreSQL 15', () => services().postgresUrl, 4, 'copy'],
+  ['PostgreSQL 15', () => services().postgresUrl, 4, 'unnest'],
+  ['PGlite + TimescaleDB', () => services().timescaleUrl, 1, 'unnest'],
+] as const satisfies readonly (readonly [string, () => string, number, Staging])[]) {
+  describe(`pg sink on ${name}, staged by ${staging}`, () => {
     let db: IsolatedDatabase;
     beforeAll(async () => {
       db = await isolatedSchema(url(), { poolSize });
@@ -47,6 +48,7 @@ for (const [name, url, poolSize] of [
         sinkBatch(client, planBatch(records), {
           consumer,
           commits: [{ topic: 't', partition: 0, expected, next: records.length + (expected ?? 0) }],
+          staging,
         }),
       );
 
