@@ -17,6 +17,10 @@ const program = new Command('xasset')
   .option('--brokers <list>', 'Kafka brokers, host:port,…')
   .option('--registry-url <url>', 'Confluent-API schema registry base URL')
   .option('--state-dir <dir>', 'where embedded data, pid files and logs live')
+  .option(
+    '--processor-name <name>',
+    'consumer name of the processor (its Kafka group and stored offsets); instances under one name split the partitions',
+  )
   // Set before the commands are added: subcommands inherit both. A usage error is one line that
   // names the input, with the same prefix as every other failure, and exit code 2 (not commander's 1).
   .exitOverride()

@@ -24,9 +24,6 @@ import type { Runtime } from './runtime.js';
 /** The real Tushare Pro endpoint: calling it without a token can only fail, so it is refused up front. */
 const REAL_API_HOST = 'api.tushare.pro';
 
-/** The processor's name: its log group and its consumer_offset rows. */
-export const PROCESSOR_CONSUMER = 'xasset-processor';
-
 /** A Tushare client from the config; `apiUrl` points it at a sandbox instead. */
 export function tushareSource(
   cfg: Config,
@@ -139,7 +136,7 @@ export async function processRun(
     log: runtime.log,
     codec: runtime.codec,
     pool: runtime.pool,
-    consumer: PROCESSOR_CONSUMER,
+    consumer: runtime.config.pipeline.processorName,
     topics: processedTopics(),
     batchSize: runtime.config.pipeline.processBatchSize,
     concurrency: runtime.config.pipeline.processConcurrency,

@@ -3,7 +3,7 @@ import { ControlView } from '../projections/log/control-view.js';
 import { followEvaluator } from '../projections/policy/evaluator.js';
 import { followReaper } from '../projections/reaper/reaper.js';
 import { ProjectionRunner } from '../projections/runner/runner.js';
-import { PROCESSOR_CONSUMER, processedTopics } from './pipeline.js';
+import { processedTopics } from './pipeline.js';
 import type { Runtime } from './runtime.js';
 import { buildServer } from './server.js';
 
@@ -44,7 +44,7 @@ export async function startStatusService(
       everyMs: runtime.config.pipeline.heartbeatMs,
       gates: runtime.config.gates,
       alerts: runtime.config.alerts,
-      consumer: { name: PROCESSOR_CONSUMER, topics: processedTopics() },
+      consumer: { name: runtime.config.pipeline.processorName, topics: processedTopics() },
       onAppended: ({ recorded, raised, resolved, freeze, offsets }) => {
         const fields = { offsets, gates: recorded.map((g) => g.gate), raised, resolved, freeze };
         if (freeze) logger.warn(fields, 'gate regressed: phase frozen and rolled back');

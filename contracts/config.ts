@@ -38,6 +38,9 @@ const csv = z
   .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1));
 const url = z.url();
 const positiveInt = z.coerce.number().int().positive();
+
+/** The processor's consumer name unless XASSET_PROCESSOR_NAME / --processor-name gives another. */
+export const DEFAULT_PROCESSOR_NAME = 'xasset-processor';
 const ratio = z.coerce.number().min(0).max(1);
 /** `daily=500,fut_daily=120`: per-endpoint calls per minute, overriding the default. */
 const perEndpointRates = z
@@ -110,6 +113,14 @@ export const ConfigSchema = z.object({
     heartbeatTimeoutMs: positiveInt.default(120_000),
     /** Raw records per processor batch (one transaction). */
     processBatchSize: positiveInt.max(100_000).default(5_000),
+    /**
+     * The processor's consumer name: its Kafka consumer group and its consumer_offset rows.
+     * Instances under one name share the partitions; another name reads the same topics afresh.
+     */
+    processorName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'letters, digits, ".", "_" or "-", at most 100')
+      .default(DEFAULT_PROCESSOR_NAME),
     /** Log partitions the processor works on at once, each with its own database connection. */
     processConcurrency: positiveInt.max(64).default(4),
   }),
@@ -182,6 +193,7 @@ export const ENV_VARS = {
   XASSET_HEARTBEAT_TIMEOUT_MS: 'pipeline.heartbeatTimeoutMs',
   XASSET_PROCESS_BATCH_SIZE: 'pipeline.processBatchSize',
   XASSET_PROCESS_CONCURRENCY: 'pipeline.processConcurrency',
+  XASSET_PROCESSOR_NAME: 'pipeline.processorName',
   XASSET_GATE_DAYS: 'gates.requiredDays',
   XASSET_GATE_MIN_COVERAGE: 'gates.minCoverage',
   XASSET_GATE_BASELINE_OFFSET: 'gates.baselineOffset',

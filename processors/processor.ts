@@ -216,7 +216,8 @@ async function refuseIfLogAhead(options: ProcessorOptions, positions: Map<string
       if (committed > stored) {
         throw new EventLogError(
           `log group ${options.consumer} is at ${committed} on ${topic}/${partition} but the database holds ` +
-            `only up to ${stored}; the records between would be skipped. Use a new consumer name or reset the group.`,
+            `only up to ${stored}; the records between would be skipped. Start under another processor name ` +
+            '(XASSET_PROCESSOR_NAME or --processor-name) or reset the group.',
           { consumer: options.consumer, topic, partition, committed, stored },
         );
       }

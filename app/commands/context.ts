@@ -11,6 +11,7 @@ export const FLAG_TO_ENV: Record<string, EnvVarName> = {
   registryUrl: 'XASSET_REGISTRY_URL',
   stateDir: 'XASSET_STATE_DIR',
   port: 'XASSET_HTTP_PORT',
+  processorName: 'XASSET_PROCESSOR_NAME',
 };
 
 /** What every command module gets: config read once from env + global flags, and small helpers. */

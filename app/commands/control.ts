@@ -25,13 +25,7 @@ import type { ControlState } from '../../projections/reducers/control.js';
 import { rollbackBaselineOffset } from '../../projections/reducers/flags.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
 import { checkHealth } from '../health.js';
-import {
-  PROCESSOR_CONSUMER,
-  processedTopics,
-  projectRun,
-  startConfiguredSandbox,
-  tushareSource,
-} from '../pipeline.js';
+import { processedTopics, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import { type Runtime, setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
 import type { CommandContext } from './context.js';
@@ -103,7 +97,7 @@ export function registerControlCommands(ctx: CommandContext): void {
           {
             gates: runtime.config.gates,
             alerts: runtime.config.alerts,
-            consumer: { name: PROCESSOR_CONSUMER, topics: processedTopics() },
+            consumer: { name: runtime.config.pipeline.processorName, topics: processedTopics() },
             actor: options.actor,
             now: Date.now(),
           },

@@ -2,8 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROCESSOR_CONSUMER, processedTopics } from '../../app/pipeline.js';
+import { processedTopics } from '../../app/pipeline.js';
 import { rawTopic } from '../../contracts/catalog/index.js';
+import { DEFAULT_PROCESSOR_NAME } from '../../contracts/config.js';
 import type { SchemaCodec } from '../../infra/codec/schema-codec.js';
 import type { EventLog } from '../../infra/log/event-log.js';
 import { migrate } from '../../infra/migrations/migrate.js';
@@ -158,7 +159,7 @@ async function killProcessorMidRun(world: World, records: number): Promise<Proce
   const seen = await pollUntil(
     'the processor to store a quarter of the log',
     async () => {
-      const stored = total(await storedOffsets(world.db.pool, PROCESSOR_CONSUMER));
+      const stored = total(await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME));
       return stored >= records / 4 ? stored : undefined;
     },
     { timeoutMs: 90_000, everyMs: 10, child: processor },
@@ -166,8 +167,8 @@ async function killProcessorMidRun(world: World, records: number): Promise<Proce
   const killed = await processor.kill();
   expect(killed.signal).toBe('SIGKILL');
 
-  const stored = await storedOffsets(world.db.pool, PROCESSOR_CONSUMER);
-  const committed = await committedOffsets(world.log, PROCESSOR_CONSUMER, processedTopics());
+  const stored = await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME);
+  const committed = await committedOffsets(world.log, DEFAULT_PROCESSOR_NAME, processedTopics());
   expect(total(stored)).toBeGreaterThanOrEqual(seen);
   expect(total(stored), 'the kill landed before the end of the log').toBeLessThan(records);
   // The log group trails the database, never leads it.
@@ -189,7 +190,7 @@ async function expectRestartExactlyOnce(
   expect(restarted.skipped).toBe(total(kill.stored) - total(kill.committed));
   expect(restarted.lagAtEnd).toBe(0);
   expect(restarted.deadLettered.total).toBe(0);
-  expect(await storedOffsets(world.db.pool, PROCESSOR_CONSUMER)).toEqual(
+  expect(await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME)).toEqual(
     new Map([...ends].filter(([, end]) => end > 0)),
   );
 }

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROCESSOR_CONSUMER, processedTopics } from '../../../app/pipeline.js';
+import { processedTopics } from '../../../app/pipeline.js';
 import { topicSchemas } from '../../../contracts/avro/schemas.js';
 import { rawTopic } from '../../../contracts/catalog/index.js';
-import { loadConfig } from '../../../contracts/config.js';
+import { DEFAULT_PROCESSOR_NAME, loadConfig } from '../../../contracts/config.js';
 import {
   CONTROL_TOPIC,
   type ControlEventType,
@@ -74,7 +74,7 @@ describe('the gate and alert evaluator on PostgreSQL 15 with the embedded log', 
   const options: EvaluateOptions = {
     gates,
     alerts,
-    consumer: { name: PROCESSOR_CONSUMER, topics: processedTopics() },
+    consumer: { name: DEFAULT_PROCESSOR_NAME, topics: processedTopics() },
     now: T,
   };
   const round = async (now = T): Promise<EvaluationResult> => {
@@ -210,11 +210,11 @@ describe('the gate and alert evaluator on PostgreSQL 15 with the embedded log', 
     const raised = await round();
     expect(raised.raised.map((a) => [a.alert, a.value])).toEqual([
       [ALERTS.residue, residue],
-      [ALERTS.consumerLag(PROCESSOR_CONSUMER), 3],
+      [ALERTS.consumerLag(DEFAULT_PROCESSOR_NAME), 3],
     ]);
     expect(raised.freeze).toBeNull();
     expect((await readAlerts(db.pool)).map((a) => a.alert)).toEqual(
-      expect.arrayContaining([ALERTS.residue, ALERTS.consumerLag(PROCESSOR_CONSUMER)]),
+      expect.arrayContaining([ALERTS.residue, ALERTS.consumerLag(DEFAULT_PROCESSOR_NAME)]),
     );
     const again = await round();
     expect([...again.raised, ...again.resolved]).toEqual([]);
@@ -223,13 +223,15 @@ describe('the gate and alert evaluator on PostgreSQL 15 with the embedded log', 
     for (const [partition, end] of await log.endOffsets(topic))
       await db.pool.query(
         'INSERT INTO consumer_offset (consumer, topic, partition, next_offset) VALUES ($1, $2, $3, $4)',
-        [PROCESSOR_CONSUMER, topic, partition, end],
+        [DEFAULT_PROCESSOR_NAME, topic, partition, end],
       );
     await reapStaleRuns(commands, { now: T });
     await runner.catchUp();
     const cleared = await round();
     expect(cleared.raised).toEqual([]);
-    expect(cleared.resolved.sort()).toEqual([ALERTS.consumerLag(PROCESSOR_CONSUMER), ALERTS.residue].sort());
+    expect(cleared.resolved.sort()).toEqual(
+      [ALERTS.consumerLag(DEFAULT_PROCESSOR_NAME), ALERTS.residue].sort(),
+    );
     const closes = (await readAlerts(db.pool, { severity: RESOLVED_SEVERITY })).map((a) => a.alert);
     expect(closes.sort()).toEqual([...cleared.resolved].sort());
     expect((await phaseOf()).phase).toBe('C');
