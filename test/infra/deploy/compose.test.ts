@@ -233,7 +233,10 @@ describe('Dockerfile', () => {
     expect(bases.length).toBeGreaterThan(0);
     const majors = new Set(bases.map((b) => b.match(/^node:(\d+)(\.|-|$)/)?.[1]));
     expect(majors.size).toBe(1);
-    const proven = read('.ci/run').match(/^for major in ([\d ]+); do$/m)?.[1]?.split(' ') ?? [];
+    const proven =
+      read('.ci/run')
+        .match(/^for major in ([\d ]+); do$/m)?.[1]
+        ?.split(' ') ?? [];
     expect(proven.length).toBeGreaterThan(0);
     expect([...majors][0]).toBe(proven.at(-1));
   });
