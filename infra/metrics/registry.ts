@@ -1,4 +1,4 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /**
  * The process's one Prometheus registry. Every metric the process exposes is registered here, by
@@ -9,6 +9,21 @@ export const metricsRegistry = new Registry();
 
 /** The text exposition format prom-client writes (0.0.4). */
 export const PROMETHEUS_CONTENT_TYPE: string = metricsRegistry.contentType;
+
+/** Metric factories bound to the one registry: every family is declared by name, help and labels. */
+export const counter = <L extends string = never>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+) => new Counter<L>({ name, help, labelNames, registers: [metricsRegistry] });
+export const gauge = <L extends string = never>(name: string, help: string, labelNames: readonly L[] = []) =>
+  new Gauge<L>({ name, help, labelNames, registers: [metricsRegistry] });
+export const histogram = <L extends string = never>(
+  name: string,
+  help: string,
+  buckets: number[],
+  labelNames: readonly L[] = [],
+) => new Histogram<L>({ name, help, buckets, labelNames, registers: [metricsRegistry] });
 
 let processMetricsOn = false;
 
@@ -29,48 +44,41 @@ const CALL_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 // minute on PGlite under load.
 const BATCH_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-const tushareRequests = new Counter({
-  name: 'xasset_tushare_requests_total',
-  help: 'HTTP calls to Tushare (or the sandbox), by api_name and outcome (ok or the error class).',
-  labelNames: ['api_name', 'outcome'] as const,
-  registers: [metricsRegistry],
-});
-const tushareDuration = new Histogram({
-  name: 'xasset_tushare_request_duration_seconds',
-  help: 'Time from sending a Tushare call to its answer (or failure), by api_name.',
-  labelNames: ['api_name'] as const,
-  buckets: CALL_BUCKETS,
-  registers: [metricsRegistry],
-});
-const fetchRows = new Counter({
-  name: 'xasset_fetch_rows_total',
-  help: 'Rows received from Tushare pages by this process, by api_name.',
-  labelNames: ['api_name'] as const,
-  registers: [metricsRegistry],
-});
-const batchDuration = new Histogram({
-  name: 'xasset_processor_batch_duration_seconds',
-  help: 'Time a processor batch takes: decode, normalize, publish, and the one transaction that stores it.',
-  buckets: BATCH_BUCKETS,
-  registers: [metricsRegistry],
-});
-const processedRecords = new Counter({
-  name: 'xasset_processor_records_total',
-  help: 'Raw records the processor consumed and stored (dead letters included).',
-  registers: [metricsRegistry],
-});
-const processedRows = new Counter({
-  name: 'xasset_processor_rows_total',
-  help: 'Normalized rows by outcome: inserted, revised (content changed) or duplicate (unchanged).',
-  labelNames: ['outcome'] as const,
-  registers: [metricsRegistry],
-});
-const deadLetters = new Counter({
-  name: 'xasset_dead_letters_total',
-  help: 'Records sent to the dead-letter topic, by stage and error code.',
-  labelNames: ['stage', 'code'] as const,
-  registers: [metricsRegistry],
-});
+const tushareRequests = counter(
+  'xasset_tushare_requests_total',
+  'HTTP calls to Tushare (or the sandbox), by api_name and outcome (ok or the error class).',
+  ['api_name', 'outcome'],
+);
+const tushareDuration = histogram(
+  'xasset_tushare_request_duration_seconds',
+  'Time from sending a Tushare call to its answer (or failure), by api_name.',
+  CALL_BUCKETS,
+  ['api_name'],
+);
+const fetchRows = counter(
+  'xasset_fetch_rows_total',
+  'Rows received from Tushare pages by this process, by api_name.',
+  ['api_name'],
+);
+const batchDuration = histogram(
+  'xasset_processor_batch_duration_seconds',
+  'Time a processor batch takes: decode, normalize, publish, and the one transaction that stores it.',
+  BATCH_BUCKETS,
+);
+const processedRecords = counter(
+  'xasset_processor_records_total',
+  'Raw records the processor consumed and stored (dead letters included).',
+);
+const processedRows = counter(
+  'xasset_processor_rows_total',
+  'Normalized rows by outcome: inserted, revised (content changed) or duplicate (unchanged).',
+  ['outcome'],
+);
+const deadLetters = counter(
+  'xasset_dead_letters_total',
+  'Records sent to the dead-letter topic, by stage and error code.',
+  ['stage', 'code'],
+);
 
 /** Outcome label of a Tushare call: `ok`, or the error code without its prefix (`transient`, …). */
 export const callOutcome = (errorCode?: string): string =>

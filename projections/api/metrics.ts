@@ -1,92 +1,55 @@
-import { Counter, Gauge } from 'prom-client';
 import { Phase } from '../../contracts/events/control.js';
 import { FLAG_NAMES } from '../../contracts/flags.js';
-import { metricsRegistry } from '../../infra/metrics/registry.js';
+import { counter, gauge, metricsRegistry } from '../../infra/metrics/registry.js';
 import type { MetricsSnapshot } from './schemas.js';
 
-const registers = [metricsRegistry];
-
-const phase = new Gauge({
-  name: 'xasset_phase',
-  help: 'The rollout phase: 1 for the current one, 0 for the others.',
-  labelNames: ['phase'] as const,
-  registers,
-});
-const phaseFrozen = new Gauge({
-  name: 'xasset_phase_frozen',
-  help: '1 while the current phase is frozen by a gate regression.',
-  registers,
-});
-const flagEnabled = new Gauge({
-  name: 'xasset_flag_enabled',
-  help: 'Rollout flag values (1 on, 0 off), as stored and as in force (effective).',
-  labelNames: ['flag', 'view'] as const,
-  registers,
-});
-const gatePassed = new Gauge({
-  name: 'xasset_gate_passed',
-  help: 'The latest recorded verdict of each gate: 1 passed, 0 not.',
-  labelNames: ['gate'] as const,
-  registers,
-});
-const gateCleanDays = new Gauge({
-  name: 'xasset_gate_clean_days',
-  help: 'Consecutive clean trading days of each gate at its latest verdict.',
-  labelNames: ['gate'] as const,
-  registers,
-});
-const gateRequiredDays = new Gauge({
-  name: 'xasset_gate_required_days',
-  help: 'Clean trading days each gate needs.',
-  labelNames: ['gate'] as const,
-  registers,
-});
-const runs = new Gauge({
-  name: 'xasset_runs',
-  help: 'Runs in the runs projection, by chain and status.',
-  labelNames: ['chain', 'status'] as const,
-  registers,
-});
-const runRowsFetched = new Counter({
-  name: 'xasset_run_rows_fetched_total',
-  help: 'Rows fetched from Tushare by the runs in the runs projection (every process), by chain.',
-  labelNames: ['chain'] as const,
-  registers,
-});
-const runRowsEmitted = new Counter({
-  name: 'xasset_run_rows_emitted_total',
-  help: 'Rows appended to raw topics by the runs in the runs projection (every process), by chain.',
-  labelNames: ['chain'] as const,
-  registers,
-});
-const runsRunning = new Gauge({
-  name: 'xasset_runs_running',
-  help: 'Runs still in state running.',
-  registers,
-});
-const runsStale = new Gauge({
-  name: 'xasset_runs_stale',
-  help: 'Running runs whose last heartbeat is older than their timeout.',
-  registers,
-});
-const alertsRaised = new Counter({
-  name: 'xasset_alerts_raised_total',
-  help: 'Alerts raised on the control topic, by severity.',
-  labelNames: ['severity'] as const,
-  registers,
-});
-const projectionLag = new Gauge({
-  name: 'xasset_projection_lag_events',
-  help: 'Control-topic events not yet folded into a projection.',
-  labelNames: ['projection'] as const,
-  registers,
-});
-const consumerLag = new Gauge({
-  name: 'xasset_consumer_lag_records',
-  help: 'Records a processor has not yet stored, by consumer, topic and partition.',
-  labelNames: ['consumer', 'topic', 'partition'] as const,
-  registers,
-});
+const phase = gauge('xasset_phase', 'The rollout phase: 1 for the current one, 0 for the others.', ['phase']);
+const phaseFrozen = gauge('xasset_phase_frozen', '1 while the current phase is frozen by a gate regression.');
+const flagEnabled = gauge(
+  'xasset_flag_enabled',
+  'Rollout flag values (1 on, 0 off), as stored and as in force (effective).',
+  ['flag', 'view'],
+);
+const gatePassed = gauge('xasset_gate_passed', 'The latest recorded verdict of each gate: 1 passed, 0 not.', [
+  'gate',
+]);
+const gateCleanDays = gauge(
+  'xasset_gate_clean_days',
+  'Consecutive clean trading days of each gate at its latest verdict.',
+  ['gate'],
+);
+const gateRequiredDays = gauge('xasset_gate_required_days', 'Clean trading days each gate needs.', ['gate']);
+const runs = gauge('xasset_runs', 'Runs in the runs projection, by chain and status.', ['chain', 'status']);
+const runRowsFetched = counter(
+  'xasset_run_rows_fetched_total',
+  'Rows fetched from Tushare by the runs in the runs projection (every process), by chain.',
+  ['chain'],
+);
+const runRowsEmitted = counter(
+  'xasset_run_rows_emitted_total',
+  'Rows appended to raw topics by the runs in the runs projection (every process), by chain.',
+  ['chain'],
+);
+const runsRunning = gauge('xasset_runs_running', 'Runs still in state running.');
+const runsStale = gauge(
+  'xasset_runs_stale',
+  'Running runs whose last heartbeat is older than their timeout.',
+);
+const alertsRaised = counter(
+  'xasset_alerts_raised_total',
+  'Alerts raised on the control topic, by severity.',
+  ['severity'],
+);
+const projectionLag = gauge(
+  'xasset_projection_lag_events',
+  'Control-topic events not yet folded into a projection.',
+  ['projection'],
+);
+const consumerLag = gauge(
+  'xasset_consumer_lag_records',
+  'Records a processor has not yet stored, by consumer, topic and partition.',
+  ['consumer', 'topic', 'partition'],
+);
 
 const bit = (on: boolean) => (on ? 1 : 0);
 
