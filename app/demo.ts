@@ -1,11 +1,13 @@
 import type pg from 'pg';
 import type { ProcessStats } from '../processors/processor.js';
-import type { FetchRunResult } from '../producers/fetch/run.js';
+import type { JobResult } from './daily-job.js';
 
 export interface StoreSummary {
   /** market_bar rows and distinct trade dates per asset class. */
   bars: { assetClass: string; rows: number; days: number; instruments: number }[];
   instruments: number;
+  /** macro_observation: series stored and their observations. */
+  macro: { series: number; rows: number };
   openDays: number;
 }
 
@@ -16,6 +18,9 @@ export async function summarizeStore(pool: pg.Pool): Promise<StoreSummary> {
        FROM market_bar GROUP BY asset_class ORDER BY asset_class`,
   );
   const instruments = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM instrument');
+  const macro = await pool.query<{ series: number; rows: number }>(
+    'SELECT count(DISTINCT series)::int AS series, count(*)::int AS rows FROM macro_observation',
+  );
   const openDays = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM trade_calendar WHERE is_open AND exchange = 'SSE'`,
   );
@@ -27,6 +32,7 @@ export async function summarizeStore(pool: pg.Pool): Promise<StoreSummary> {
       instruments: r.instruments,
     })),
     instruments: instruments.rows[0]?.n ?? 0,
+    macro: macro.rows[0] ?? { series: 0, rows: 0 },
     openDays: openDays.rows[0]?.n ?? 0,
   };
 }
@@ -34,8 +40,9 @@ export async function summarizeStore(pool: pg.Pool): Promise<StoreSummary> {
 export interface DemoSummaryInput {
   from: string;
   to: string;
-  fetch: FetchRunResult;
-  process: ProcessStats;
+  job: JobResult;
+  /** Every processor pass of the demo (the reference data first, then the rest). */
+  process: readonly ProcessStats[];
   store: StoreSummary;
   /** Sandbox calls per api_name. */
   calls: Record<string, number>;
@@ -54,13 +61,25 @@ function table(headers: string[], rows: string[][]): string {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The demo's closing report: what was fetched, what was stored, what it cost. */
+/** The demo's closing report: what each run fetched, what was stored, what it cost. */
 export function renderDemoSummary(input: DemoSummaryInput): string {
-  const { fetch, process: p, store } = input;
+  const { job, store } = input;
+  const total = (pick: (p: ProcessStats) => number) => input.process.reduce((sum, p) => sum + pick(p), 0);
   const days = Math.max(1, store.openDays);
+  const requests = job.stages.reduce((sum, s) => sum + s.run.stats.requests, 0);
   const bars = table(
     ['asset class', 'rows', 'trade days', 'instruments'],
     store.bars.map((b) => [b.assetClass, n(b.rows), n(b.days), n(b.instruments)]),
+  );
+  const runs = table(
+    ['run', 'status', 'calls', 'rows', 'retries'],
+    job.stages.map(({ stage, run }) => [
+      stage.name,
+      run.status,
+      n(run.stats.requests),
+      n(run.stats.rowsEmitted),
+      n(run.stats.retries),
+    ]),
   );
   const calls = table(
     ['endpoint', 'calls'],
@@ -70,18 +89,17 @@ export function renderDemoSummary(input: DemoSummaryInput): string {
   );
   const facts: [string, string][] = [
     ['range', `${input.from} … ${input.to} (${store.openDays} trading days)`],
-    [
-      'fetch run',
-      `${fetch.status}: ${n(fetch.stats.requests)} calls, ${n(fetch.stats.pages)} pages, ${n(fetch.stats.retries)} retries`,
-    ],
-    ['rows', `${n(fetch.stats.rowsFetched)} fetched, ${n(fetch.stats.rowsEmitted)} emitted as raw events`],
+    ['fetch job', `${job.status}: ${job.stages.length} runs, ${n(requests)} calls`],
+    ['rows', `${n(job.stages.reduce((sum, s) => sum + s.run.stats.rowsEmitted, 0))} emitted as raw events`],
     [
       'processed',
-      `${n(p.records)} records: ${n(p.inserted)} new rows, ${n(p.duplicates)} duplicates, ${n(p.revisions)} revisions`,
+      `${n(total((p) => p.records))} records: ${n(total((p) => p.inserted))} new rows, ` +
+        `${n(total((p) => p.duplicates))} duplicates, ${n(total((p) => p.revisions))} revisions`,
     ],
-    ['dead letters', n(p.deadLettered.total)],
+    ['dead letters', n(total((p) => p.deadLettered.total))],
     ['instruments', n(store.instruments)],
-    ['calls per trading day', (fetch.stats.requests / days).toFixed(1)],
+    ['macro', `${n(store.macro.rows)} observations of ${n(store.macro.series)} series`],
+    ['calls per trading day', (requests / days).toFixed(1)],
     [
       'store / log',
       `${input.storeKind} / ${input.logKind} (${input.migrationsApplied} migrations applied this run)`,
@@ -89,5 +107,14 @@ export function renderDemoSummary(input: DemoSummaryInput): string {
     ['took', `${(input.ms / 1000).toFixed(1)} s`],
   ];
   const width = Math.max(...facts.map(([k]) => k.length));
-  return [facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'), '', bars, '', calls, ''].join('\n');
+  return [
+    facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n'),
+    '',
+    runs,
+    '',
+    bars,
+    '',
+    calls,
+    '',
+  ].join('\n');
 }

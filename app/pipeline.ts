@@ -127,6 +127,8 @@ export async function processRun(
   runtime: Runtime,
   options: {
     until: 'caught-up' | 'stopped';
+    /** Only these raw topics (the reference data a job needs first); every processed topic by default. */
+    topics?: readonly string[];
     signal?: AbortSignal;
     onProgress?: (stats: ProcessStats) => void;
     logger?: Parameters<typeof runProcessor>[0]['logger'];
@@ -137,7 +139,7 @@ export async function processRun(
     codec: runtime.codec,
     pool: runtime.pool,
     consumer: runtime.config.pipeline.processorName,
-    topics: processedTopics(),
+    topics: options.topics ?? processedTopics(),
     batchSize: runtime.config.pipeline.processBatchSize,
     concurrency: runtime.config.pipeline.processConcurrency,
     until: options.until,

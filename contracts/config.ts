@@ -57,6 +57,29 @@ const perEndpointRates = z
   )
   .pipe(z.record(z.string(), z.number().int().positive()));
 
+/** A comma-separated list of ts_codes or market names, upper case as Tushare writes them. */
+const codeList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Z0-9][A-Z0-9._-]*$/, 'expected upper-case codes')).min(1));
+
+/** The major pairs FXCM serves through Tushare's fx_daily: P1's default whitelist. */
+export const DEFAULT_FX_PAIRS = [
+  'USDCNH.FXCM',
+  'EURUSD.FXCM',
+  'USDJPY.FXCM',
+  'GBPUSD.FXCM',
+  'AUDUSD.FXCM',
+  'USDCHF.FXCM',
+  'USDCAD.FXCM',
+  'NZDUSD.FXCM',
+] as const;
+
 /** The one configuration object: read from the environment once at start, validated, passed down. */
 export const ConfigSchema = z.object({
   /** Where the event log lives: a PostgreSQL table (embedded) or Kafka with a schema registry. */
@@ -123,6 +146,22 @@ export const ConfigSchema = z.object({
       .default(DEFAULT_PROCESSOR_NAME),
     /** Log partitions the processor works on at once, each with its own database connection. */
     processConcurrency: positiveInt.max(64).default(4),
+  }),
+  universe: z.object({
+    /** P1's FX whitelist, checked against fx_obasic: a pair it does not serve is a config error. */
+    fxPairs: codeList.default([...DEFAULT_FX_PAIRS]),
+    /** index_daily's pool: the indexes of index_basic published on these markets… */
+    indexMarkets: codeList.default(['SSE', 'SZSE', 'CSI']),
+    /** …or exactly these index codes (checked against index_basic). */
+    indexCodes: codeList.optional(),
+    /** Index codes a run adds to index_daily (分片): the wave catches up across runs. */
+    indexShardSize: positiveInt.default(40),
+    /** First day a fresh store backfills (YYYYMMDD); absent: `historyDays` before today. */
+    historyFrom: z
+      .string()
+      .regex(/^\d{8}$/, 'expected YYYYMMDD')
+      .optional(),
+    historyDays: positiveInt.max(20_000).default(30),
   }),
   gates: z.object({
     requiredDays: positiveInt.max(60).default(3),
@@ -194,6 +233,12 @@ export const ENV_VARS = {
   XASSET_PROCESS_BATCH_SIZE: 'pipeline.processBatchSize',
   XASSET_PROCESS_CONCURRENCY: 'pipeline.processConcurrency',
   XASSET_PROCESSOR_NAME: 'pipeline.processorName',
+  XASSET_FX_PAIRS: 'universe.fxPairs',
+  XASSET_INDEX_MARKETS: 'universe.indexMarkets',
+  XASSET_INDEX_CODES: 'universe.indexCodes',
+  XASSET_INDEX_SHARD_SIZE: 'universe.indexShardSize',
+  XASSET_HISTORY_FROM: 'universe.historyFrom',
+  XASSET_HISTORY_DAYS: 'universe.historyDays',
   XASSET_GATE_DAYS: 'gates.requiredDays',
   XASSET_GATE_MIN_COVERAGE: 'gates.minCoverage',
   XASSET_GATE_BASELINE_OFFSET: 'gates.baselineOffset',
@@ -240,6 +285,7 @@ export function loadConfig(
     tushare: {},
     sandbox: {},
     pipeline: {},
+    universe: {},
     gates: {},
     alerts: {},
     local: {

@@ -4,12 +4,20 @@ import { type Config, ConfigSchema } from '../../contracts/config.js';
 import { addDays, chinaDate, isYmd } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { ProcessStats } from '../../processors/processor.js';
+import type { JobStage } from '../../producers/fetch/job.js';
 import type { EndpointSelection } from '../../producers/fetch/planner.js';
-import { createProgressRenderer, type ProgressLogger } from '../../producers/fetch/progress.js';
+import {
+  createProgressRenderer,
+  type FetchProgress,
+  formatProgressLine,
+  type ProgressLogger,
+  type ProgressRenderer,
+} from '../../producers/fetch/progress.js';
 import type { Sandbox } from '../../producers/sandbox/server.js';
+import { type JobResult, runJob } from '../daily-job.js';
 import { renderDemoSummary, summarizeStore } from '../demo.js';
 import { exitCodeOfRun } from '../failure.js';
-import { fetchRun, processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
+import { processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import type { Runtime } from '../runtime.js';
 import { setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
@@ -35,8 +43,9 @@ const SANDBOX_FLAGS: Record<string, string> = {
   faultsFile: '--faults',
 };
 
-function selection(options: FetchOptions): EndpointSelection {
-  if (!options.apis) return (options.batch ?? 'p0') as EndpointSelection;
+/** The run narrowed by hand, or undefined for the whole daily job. */
+function selection(options: FetchOptions): EndpointSelection | undefined {
+  if (!options.apis) return options.batch as EndpointSelection | undefined;
   const apis = options.apis.split(',').map((a) => a.trim());
   const unknown = apis.filter((a) => !isApiName(a));
   if (unknown.length > 0) {
@@ -126,38 +135,49 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     }
   };
 
-  const fetchAction = async (runtime: Runtime, options: FetchOptions, signal: AbortSignal) => {
+  const fetchAction = async (
+    runtime: Runtime,
+    options: FetchOptions,
+    signal: AbortSignal,
+  ): Promise<JobResult> => {
     const cfg = runtime.config;
     const log = logger(cfg);
-    const progress = createProgressRenderer({ stream: process.stderr, logger: log });
-    const result = await withSource(cfg, options.sandbox === true, (source) =>
-      fetchRun(runtime, source, {
-        endpoints: selection(options),
+    const progress = jobProgress(log);
+    const job = await withSource(cfg, options.sandbox === true, (source) =>
+      runJob(runtime, source, {
+        ...(selection(options) !== undefined && { selection: selection(options) }),
         from: options.from,
         to: options.to,
         force: options.force,
         actor: 'cli',
-        onProgress: (p) => progress.update(p),
+        onProgress: progress.update,
         logger: log,
         signal,
       }),
     );
     progress.done();
-    process.exitCode = exitCodeOfRun(result.status);
-    return result;
+    process.exitCode = exitCodeOfRun(job.status);
+    return job;
   };
 
   const fetchOptions = (command: ReturnType<typeof program.command>) =>
     command
-      .addOption(new Option('--batch <batch>', 'endpoints of a batch').choices(BATCHES).default('p0'))
-      .option('--apis <list>', 'these api_names instead of a batch (comma separated)')
+      .addOption(
+        new Option(
+          '--batch <batch>',
+          'only the endpoints of this batch (default: everything switched on)',
+        ).choices(BATCHES),
+      )
+      .option('--apis <list>', 'only these api_names (comma separated)')
       .option('--sandbox', 'fetch from an in-process sandbox instead of TUSHARE_API_URL')
       .option('--force', 'fetch again what the cursors say is done');
 
   fetchOptions(
     program
       .command('fetch')
-      .description('fetch a date range (or, without one, the days since the cursors) and emit raw events')
+      .description(
+        'fetch what the flags switch on (reference data first, then P0, P1 and the recovery modules) and emit raw events',
+      )
       .option('--from <YYYYMMDD>', 'first day (default: day after the cursor)')
       .option('--to <YYYYMMDD>', 'last day (default: today in China)'),
   ).action(async (options: FetchOptions) => {
@@ -165,10 +185,8 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     selection(options);
     await withRuntime(config(), async (runtime) => {
       await setUp(runtime);
-      const { flags: _flags, ...result } = await interruptible((signal) =>
-        fetchAction(runtime, options, signal),
-      );
-      print(result);
+      const job = await interruptible((signal) => fetchAction(runtime, options, signal));
+      print(jobReport(job));
     });
   });
 
@@ -195,7 +213,9 @@ export function registerPipelineCommands(ctx: CommandContext): void {
   fetchOptions(
     program
       .command('run')
-      .description('the daily job: fetch the days since the cursors, process them, update projections'),
+      .description(
+        'the daily job: fetch everything switched on since the cursors, process it, update projections',
+      ),
   ).action(async (options: FetchOptions) => {
     selection(options);
     await withRuntime(config(), async (runtime) => {
@@ -206,14 +226,14 @@ export function registerPipelineCommands(ctx: CommandContext): void {
         processWithProgress(runtime, log, { until: 'caught-up', signal, logger: log }),
       );
       await projectRun(runtime);
-      print({ fetch: { ...fetched, flags: undefined }, process: processed });
+      print({ fetch: jobReport(fetched), process: processed });
     });
   });
 
   program
     .command('demo')
     .description(
-      'no servers needed: embedded store and log, an in-process sandbox, a few weeks of P0 backfilled, a summary, then the status API',
+      'no servers needed: embedded store and log, an in-process sandbox, a few weeks of P0 and P1 backfilled, a summary, then the status API',
     )
     .option('--days <n>', 'calendar days to backfill, ending today', '28')
     .option('--no-serve', 'exit after the summary instead of serving the status API')
@@ -228,17 +248,16 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       const from = addDays(to, 1 - days);
       await withRuntime(cfg, async (runtime) => {
         const setup = await setUp(runtime);
-        const progress = createProgressRenderer({ stream: process.stderr, logger: log });
-        const { fetched, calls } = await withSource(cfg, true, async (source, sandbox) => {
-          const result = await fetchRun(runtime, source, {
-            endpoints: 'p0',
-            from,
+        const progress = jobProgress(log);
+        const { job, calls } = await withSource(cfg, true, async (source, sandbox) => {
+          const result = await runJob(runtime, source, {
+            historyFrom: from,
             to,
             actor: 'demo',
-            onProgress: (p) => progress.update(p),
+            onProgress: progress.update,
             logger: quiet(log),
           });
-          return { fetched: result, calls: sandbox?.calls() ?? {} };
+          return { job: result, calls: sandbox?.calls() ?? {} };
         });
         progress.done();
         const processed = await processWithProgress(runtime, log, { until: 'caught-up', logger: quiet(log) });
@@ -248,8 +267,8 @@ export function registerPipelineCommands(ctx: CommandContext): void {
           renderDemoSummary({
             from,
             to,
-            fetch: fetched,
-            process: processed,
+            job,
+            process: [job.referenceProcessed, processed].filter((p) => p !== null),
             store,
             calls,
             migrationsApplied: setup.migrations.applied.length,
@@ -258,7 +277,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
             ms: Date.now() - started,
           }),
         );
-        process.exitCode = exitCodeOfRun(fetched.status);
+        process.exitCode = exitCodeOfRun(job.status);
         if (!options.serve) return;
         const service = await startStatusService(runtime, {
           logger: log,
@@ -343,4 +362,57 @@ async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Prom
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
   }
+}
+
+/** One progress bar per run of the job, labelled with its stage. */
+function jobProgress(log: ProgressLogger): {
+  update: (stage: JobStage, progress: FetchProgress) => void;
+  done: () => void;
+} {
+  let current: { name: string; renderer: ProgressRenderer<StageProgress> } | undefined;
+  return {
+    update: (stage, progress) => {
+      if (current?.name !== stage.name) {
+        current?.renderer.done();
+        current = {
+          name: stage.name,
+          renderer: createProgressRenderer<StageProgress>({
+            stream: process.stderr,
+            logger: log,
+            format: (p) => `${p.stage.padEnd(11)} ${formatProgressLine(p)}`,
+          }),
+        };
+      }
+      current.renderer.update({ stage: stage.name, ...progress });
+    },
+    done: () => current?.renderer.done(),
+  };
+}
+
+type StageProgress = FetchProgress & { stage: string };
+
+/** What fetch and run print: the job's outcome and, per run, what it did and why it skipped. */
+function jobReport(job: JobResult) {
+  return {
+    status: job.status,
+    runs: job.stages.map((s) => ({
+      stage: s.stage.name,
+      chain: s.stage.chain,
+      batch: s.stage.batch,
+      runId: s.run.runId,
+      status: s.run.status,
+      from: s.from,
+      to: s.to,
+      tasks: s.run.tasks,
+      stats: s.run.stats,
+      error: s.run.error,
+      skipped: s.run.skipped,
+      failures: s.run.failures,
+      holds: s.run.holds,
+      cursorsAdvanced: s.run.cursorsAdvanced,
+      pools: s.pools.map((p) => ({ apiName: p.apiName, size: p.size, codes: p.codes, backfill: p.backfill })),
+      ...(s.switchedOff !== undefined && { switchedOff: s.switchedOff }),
+    })),
+    notRun: job.notRun,
+  };
 }

@@ -39,6 +39,14 @@ export function avroFromZod(schema: AnyZod, namespace: string, defined = new Set
       return 'long';
     case 'nullable':
       return ['null', avroFromZod(def.innerType as AnyZod, namespace, defined)] as AvroType;
+    case 'optional': {
+      // Only `.nullish()`: the field defaults to null, which avsc also writes for an absent value, so
+      // writers that predate the field need not name it.
+      const inner = def.innerType as AnyZod;
+      if ((inner.def as { type: string }).type !== 'nullable')
+        throw new Error('avroFromZod: an optional field must be nullish (optional and nullable)');
+      return avroFromZod(inner, namespace, defined);
+    }
     case 'enum': {
       const name = requireName(meta, 'enum');
       const full = `${namespace}.${name}`;

@@ -28,6 +28,20 @@ export const RunStats = z
   })
   .meta({ avroName: 'RunStats' });
 
+/** The symbol pool one endpoint of a run fetches, resolved once before the run starts. */
+export const RunPool = z
+  .object({
+    apiName: z.string().min(1),
+    /** Members of the whole pool (configured, checked against the reference data). */
+    size: z.number().int().nonnegative(),
+    /** The codes this run fetches: the whole pool, or the shards covered so far plus the next one. */
+    codes: z.array(z.string()),
+    /** The shard this run adds: fetched from the start of history rather than after the cursor. */
+    backfill: z.array(z.string()),
+  })
+  .meta({ avroName: 'RunPool' });
+export type RunPool = z.infer<typeof RunPool>;
+
 export const RunStarted = z
   .object({
     runId: z.string().min(1),
@@ -37,6 +51,8 @@ export const RunStarted = z
     fromDate: tradeDate.nullable(),
     toDate: tradeDate.nullable(),
     heartbeatTimeoutMs: z.number().int().positive(),
+    /** The pools the run planned with, so a replay knows what it was asked to fetch; absent: none. */
+    pools: z.array(RunPool).nullish(),
   })
   .meta({ avroName: 'RunStarted' });
 

@@ -52,6 +52,13 @@ export interface PlanInput {
   force?: boolean;
   /** Symbol pools of the per-instrument endpoints (fx whitelist, index shard, minute universe). */
   pools?: Readonly<Partial<Record<ApiName, readonly string[]>>>;
+  /** Codes of a pool whose history is not in yet (a new shard): fetched from `from`, whatever the cursor. */
+  backfill?: Readonly<Partial<Record<ApiName, readonly string[]>>>;
+  /**
+   * Whether an endpoint may run; by default its switch as in force (`isSwitchedOn`). The daily job
+   * passes a stricter one where more than the flags decide (the phase).
+   */
+  isEffective?: (spec: EndpointSpec) => boolean;
   /** Realtime endpoints only have today's data: they are planned when today is an open date in range. */
   today?: string;
   /** Historical minute frequency (lower case, as Tushare takes it); `1min` by default. */
@@ -175,10 +182,11 @@ export function planFetch(input: PlanInput): FetchPlan {
   const skipped: SkippedEndpoint[] = [];
   const order = new Map<string, number>(ENDPOINTS.map((spec, index) => [spec.apiName, index]));
 
+  const effective = input.isEffective ?? ((spec: EndpointSpec) => isSwitchedOn(spec, input.flags));
   for (const spec of selectEndpoints(input.endpoints)) {
     if (spec.apiName === CALENDAR_API) continue;
     const apiName = spec.apiName as ApiName;
-    if (!isSwitchedOn(spec, input.flags)) {
+    if (!effective(spec)) {
       skipped.push({ apiName, reason: 'switch_off' });
       continue;
     }
@@ -237,25 +245,33 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
     case 'ts_code': {
       const pool = input.pools?.[apiName] ?? [];
       if (pool.length === 0) return { skip: 'no_pool' };
-      const start = current === undefined ? input.from : maxYmd(input.from, addDays(current, 1));
+      const resume = current === undefined ? input.from : maxYmd(input.from, addDays(current, 1));
+      const backfill = new Set(input.backfill?.[apiName] ?? []);
       const minute = spec.role === 'minute';
       const freq = input.minuteFreq ?? '1min';
       const size = minute
         ? Math.max(1, Math.floor(spec.rowLimit / (BARS_PER_DAY[freq] ?? BARS_PER_DAY['1min'] ?? 240)))
         : Math.max(1, input.windowDays ?? spec.rowLimit);
-      for (const window of windows(start, openDates, size)) {
-        for (const code of pool) {
-          const params: TushareParams = minute
-            ? {
-                ts_code: code,
-                freq,
-                // Windows meet at 16:00, after every day session and before any night session,
-                // so a futures night session lands in the window of the trade date it belongs to.
-                start_date: `${dashed(addDays(window.start, -1))} 16:00:00`,
-                end_date: `${dashed(window.end)} 16:00:00`,
-              }
-            : { ts_code: code, start_date: window.start, end_date: window.end };
-          tasks.push({ apiName, params, cursor: { name, value: window.end } });
+      // A new shard's history starts at the range's first day; the codes already in resume after the cursor.
+      const groups = [
+        { start: input.from, codes: pool.filter((code) => backfill.has(code)) },
+        { start: resume, codes: pool.filter((code) => !backfill.has(code)) },
+      ];
+      for (const { start, codes } of groups) {
+        for (const window of windows(start, openDates, size)) {
+          for (const code of codes) {
+            const params: TushareParams = minute
+              ? {
+                  ts_code: code,
+                  freq,
+                  // Windows meet at 16:00, after every day session and before any night session,
+                  // so a futures night session lands in the window of the trade date it belongs to.
+                  start_date: `${dashed(addDays(window.start, -1))} 16:00:00`,
+                  end_date: `${dashed(window.end)} 16:00:00`,
+                }
+              : { ts_code: code, start_date: window.start, end_date: window.end };
+            tasks.push({ apiName, params, cursor: { name, value: window.end } });
+          }
         }
       }
       break;
@@ -336,10 +352,12 @@ export function dailyRange(input: {
   flags: RolloutFlags;
   cursors: Readonly<Record<string, string>>;
   initialFrom?: string;
+  isEffective?: (spec: EndpointSpec) => boolean;
 }): { from: string; to: string } {
+  const effective = input.isEffective ?? ((spec: EndpointSpec) => isSwitchedOn(spec, input.flags));
   let from = input.today;
   for (const spec of selectEndpoints(input.endpoints)) {
-    if (spec.apiName === CALENDAR_API || isRealtime(spec) || !isSwitchedOn(spec, input.flags)) continue;
+    if (spec.apiName === CALENDAR_API || isRealtime(spec) || !effective(spec)) continue;
     const current = input.cursors[cursorName(spec)];
     const start = current === undefined ? (input.initialFrom ?? input.today) : addDays(current, 1);
     from = minYmd(from, start);

@@ -8,7 +8,7 @@ import {
   TushareTokenError,
   XassetError,
 } from '../../contracts/errors.js';
-import { CONTROL_TOPIC, type ControlPayload } from '../../contracts/events/control.js';
+import { CONTROL_TOPIC, type ControlPayload, type RunPool } from '../../contracts/events/control.js';
 import type { RolloutFlags } from '../../contracts/flags.js';
 import type { SchemaCodec } from '../../infra/codec/schema-codec.js';
 import type { EventLog } from '../../infra/log/event-log.js';
@@ -50,12 +50,17 @@ export interface FetchTopics {
 
 export const DEFAULT_TOPICS: FetchTopics = { control: CONTROL_TOPIC, raw: rawTopic };
 
-export interface FetchRunOptions
-  extends Pick<PlanInput, 'force' | 'pools' | 'today' | 'minuteFreq' | 'windowDays'> {
+type PlanOptions = Pick<PlanInput, 'force' | 'today' | 'minuteFreq' | 'windowDays' | 'isEffective'>;
+
+export interface FetchRunOptions extends PlanOptions {
+  /** The symbol pools resolved for this run (see pools.ts); recorded in its RunStarted. */
+  pools?: readonly RunPool[];
   source: TushareSource;
   log: EventLog;
   codec: SchemaCodec;
   endpoints: EndpointSelection;
+  /** RunStarted's batch; by default the selection when it is a batch, else null. */
+  batch?: string | null;
   /** Inclusive YYYYMMDD range. */
   from: string;
   to: string;
@@ -133,10 +138,16 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
   await control.append('RunStarted', {
     runId,
     chain: options.chain,
-    batch: typeof options.endpoints === 'string' ? options.endpoints : null,
+    batch:
+      options.batch !== undefined
+        ? options.batch
+        : typeof options.endpoints === 'string'
+          ? options.endpoints
+          : null,
     fromDate: options.from,
     toDate: options.to,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+    pools: options.pools === undefined ? null : [...options.pools],
   });
 
   let rowsEmitted = 0;
@@ -340,10 +351,14 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
 
 function pick(
   options: FetchRunOptions,
-): Pick<PlanInput, 'force' | 'pools' | 'today' | 'minuteFreq' | 'windowDays'> {
-  const out: Pick<PlanInput, 'force' | 'pools' | 'today' | 'minuteFreq' | 'windowDays'> = {};
+): Omit<PlanInput, 'endpoints' | 'from' | 'to' | 'openDates' | 'flags' | 'cursors'> {
+  const out: ReturnType<typeof pick> = {};
   if (options.force !== undefined) out.force = options.force;
-  if (options.pools !== undefined) out.pools = options.pools;
+  if (options.pools !== undefined) {
+    out.pools = Object.fromEntries(options.pools.map((p) => [p.apiName, p.codes]));
+    out.backfill = Object.fromEntries(options.pools.map((p) => [p.apiName, p.backfill]));
+  }
+  if (options.isEffective !== undefined) out.isEffective = options.isEffective;
   if (options.today !== undefined) out.today = options.today;
   if (options.minuteFreq !== undefined) out.minuteFreq = options.minuteFreq;
   if (options.windowDays !== undefined) out.windowDays = options.windowDays;

@@ -34,11 +34,16 @@ const BATCH = 150;
 const HEARTBEAT_ENV = { XASSET_HEARTBEAT_MS: '200', XASSET_HEARTBEAT_TIMEOUT_MS: '1500' };
 const HEARTBEAT_TIMEOUT_MS = 1_500;
 
+/** What `xasset fetch` prints: the job's status and its runs (here one: the P0 batch). */
 interface FetchReport {
-  runId: string;
   status: string;
-  stats: { rowsEmitted: number };
+  runs: { runId: string; status: string; stats: { rowsEmitted: number } }[];
 }
+
+const onlyRun = (report: FetchReport) => {
+  expect(report.runs).toHaveLength(1);
+  return report.runs[0] as FetchReport['runs'][number];
+};
 
 /**
  * One test's world: its own event log, a sandbox in this process (so the crashed run and the one
@@ -109,7 +114,7 @@ async function openWorld(
 
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
-const fetchRange = (world: World) => ['fetch', '--from', world.from, '--to', world.to];
+const fetchRange = (world: World) => ['fetch', '--batch', 'p0', '--from', world.from, '--to', world.to];
 
 interface FetchKill {
   crashedRunId: string;
@@ -295,7 +300,7 @@ describe('crash acceptance, real CLI processes killed with SIGKILL: embedded log
       expect(fetched.status).toBe('ok');
       const ends = await endOffsets(world.log, processedTopics());
       const records = total(ends);
-      expect(records).toBe(fetched.stats.rowsEmitted);
+      expect(records).toBe(onlyRun(fetched).stats.rowsEmitted);
       expect(records / BATCH).toBeGreaterThan(40);
 
       const kill = await killProcessorMidRun(world, records);
@@ -328,7 +333,7 @@ describe('crash acceptance, real CLI processes killed with SIGKILL: embedded log
       expect(processed.duplicates).toBe(copies);
       expect(processed.revisions).toBe(0);
       expect(processed.inserted).toBe(total(ends) - copies);
-      await expectCrashedRunReaped(world, kill.crashedRunId, again.runId);
+      await expectCrashedRunReaped(world, kill.crashedRunId, onlyRun(again).runId);
     } finally {
       await world.close();
     }
@@ -367,7 +372,7 @@ describe('crash acceptance, real CLI processes killed with SIGKILL: Kafka + Conf
       await expectSandboxRows(world, ends);
       expect(copies).toBeGreaterThan(0);
       await expectSameAsClean(world, clean);
-      await expectCrashedRunReaped(world, fetchKill.crashedRunId, again.runId);
+      await expectCrashedRunReaped(world, fetchKill.crashedRunId, onlyRun(again).runId);
     } finally {
       await world.close();
     }

@@ -15,7 +15,7 @@ describe('xasset demo', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('backfills P0 from the sandbox, prints the summary and serves the status API until stopped', async () => {
+  it('backfills P0 and P1 from the sandbox, prints the summary and serves the status API until stopped', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'xasset-demo-'));
     dirs.push(stateDir);
     const child = spawn(process.execPath, ['bin/xasset.js', 'demo', '--days', '7'], {
@@ -45,11 +45,18 @@ describe('xasset demo', () => {
       );
     });
     try {
-      expect(stdout).toMatch(/^fetch run\s+ok: \d+ calls/m);
+      expect(stdout).toMatch(/^fetch job\s+ok: 3 runs, \d+ calls/m);
       expect(stdout).toMatch(/^dead letters\s+0$/m);
-      for (const assetClass of ['etf', 'futures', 'spot', 'stock']) {
+      // A line per run: the reference snapshots, then the two batches of the main chain.
+      for (const run of ['reference', 'p0', 'p1']) {
+        expect(stdout).toMatch(new RegExp(`^${run}\\s+ok\\s+[1-9][\\d,]*\\s+[1-9][\\d,]*\\s+\\d+$`, 'm'));
+      }
+      for (const assetClass of ['etf', 'futures', 'fx', 'spot', 'stock']) {
         expect(stdout).toMatch(new RegExp(`^${assetClass}\\s+\\d+\\s+\\d+\\s+\\d+$`, 'm'));
       }
+      // P1's whitelist: the eight default pairs, one call each; macro series stored.
+      expect(stdout).toMatch(/^fx_daily\s+8$/m);
+      expect(stdout).toMatch(/^macro\s+[1-9][\d,]* observations of [1-9]\d* series$/m);
       expect(stdout).toMatch(/^daily\s+\d+$/m);
       const status = await fetch(`${address}/status`);
       expect(status.status).toBe(200);

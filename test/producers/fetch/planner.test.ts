@@ -186,6 +186,28 @@ describe('planFetch: per-instrument, date-range and period endpoints', () => {
     ]);
   });
 
+  it('fetches a new shard from the start of the range and the codes already in after the cursor', () => {
+    const { tasks } = planFetch({
+      ...base,
+      endpoints: ['index_daily'],
+      flags,
+      pools: { index_daily: ['000001.SH', '399001.SZ'] },
+      backfill: { index_daily: ['399001.SZ'] },
+      cursors: { universe_index_daily_cursor_v1: '20260112' },
+    });
+    expect(tasks.map((t) => [t.params.ts_code, t.params.start_date, t.params.end_date])).toEqual([
+      ['399001.SZ', '20260105', '20260114'],
+      ['000001.SH', '20260113', '20260114'],
+    ]);
+    expect(new Set(tasks.map((t) => t.cursor?.value))).toEqual(new Set(['20260114']));
+  });
+
+  it('asks the given predicate, not only the flags, whether an endpoint may run', () => {
+    const onlyDaily = planFetch({ ...base, isEffective: (spec) => spec.apiName === 'daily' });
+    expect(new Set(onlyDaily.tasks.map((t) => t.apiName))).toEqual(new Set(['daily']));
+    expect(onlyDaily.skipped).toContainEqual({ apiName: 'fund_daily', reason: 'switch_off' });
+  });
+
   it('cuts windows that leave no calendar day out', () => {
     expect(windows('20260103', OPEN, 2)).toEqual([
       { start: '20260103', end: '20260106' },

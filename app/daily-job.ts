@@ -1,0 +1,262 @@
+import type { AssetClass, EndpointSpec } from '../contracts/catalog/index.js';
+import { addDays, chinaDate } from '../contracts/dates.js';
+import type { RolloutFlags } from '../contracts/flags.js';
+import { canNormalize } from '../processors/normalize/index.js';
+import type { ProcessStats } from '../processors/processor.js';
+import { ControlWriter } from '../producers/fetch/control.js';
+import { cursorValues } from '../producers/fetch/cursor-log.js';
+import { handPickedStage, type JobStage, planJob, REFERENCE_STAGE } from '../producers/fetch/job.js';
+import {
+  CALENDAR_API,
+  dailyRange,
+  type EndpointSelection,
+  isSwitchedOn,
+} from '../producers/fetch/planner.js';
+import {
+  configuredPools,
+  type PoolCandidate,
+  type ResolvedPool,
+  recordedPools,
+  resolvePool,
+} from '../producers/fetch/pools.js';
+import type { FetchProgress } from '../producers/fetch/progress.js';
+import { DEFAULT_TOPICS, type FetchRunResult, runFetch } from '../producers/fetch/run.js';
+import type { TushareSource } from '../producers/tushare/source.js';
+import { setFlags } from '../projections/commands/flags.js';
+import { WAVES, type Wave } from '../projections/gates/types.js';
+import { nextWaveAction, waveFlag } from '../projections/gates/waves.js';
+import { foldControlLog } from '../projections/log/control-view.js';
+import { effectiveOf } from '../projections/reducers/flags.js';
+import { processRun } from './pipeline.js';
+import type { Runtime } from './runtime.js';
+
+export interface JobRequest {
+  /** Narrow the job by hand to one batch or a list of api names: one main run of exactly those. */
+  selection?: EndpointSelection;
+  /** An explicit inclusive range for every run; absent: from each run's cursors to `today`. */
+  from?: string;
+  to?: string;
+  /** The first day a never-fetched endpoint (or a new shard) starts from; default from the config. */
+  historyFrom?: string;
+  force?: boolean;
+  actor: string;
+  /**
+   * Whether an endpoint may run, given the flags in force; by default its switch. The phase rules
+   * plug in here, so the job, the planner and the ranges all ask the same question.
+   */
+  isEffective?: (flags: RolloutFlags) => (spec: EndpointSpec) => boolean;
+  onProgress?: (stage: JobStage, progress: FetchProgress) => void;
+  onStage?: (stage: JobStage, result: StageResult) => void;
+  logger?: Parameters<typeof runFetch>[0]['logger'];
+  signal?: AbortSignal;
+}
+
+export interface StageResult {
+  stage: JobStage;
+  from: string;
+  to: string;
+  run: FetchRunResult;
+  /** The pools the run planned with (as its RunStarted records them). */
+  pools: ResolvedPool[];
+  /** Set when the run's failure switched its module off (the wave rollback rule). */
+  switchedOff?: string;
+}
+
+export interface JobResult {
+  /** The worst outcome of the main chain's runs: what the job's exit status follows. */
+  status: FetchRunResult['status'];
+  flags: RolloutFlags;
+  stages: StageResult[];
+  /** Stages not run because a blocking one failed or the job was interrupted. */
+  notRun: string[];
+  /** Reference records processed before the pools were resolved. */
+  referenceProcessed: ProcessStats | null;
+}
+
+const STATUS_ORDER: readonly FetchRunResult['status'][] = ['ok', 'partial', 'failed', 'abandoned'];
+
+/**
+ * One daily job (`xasset run` / `fetch` without a selection): the reference run, then its
+ * reference data processed so the pools can be drawn from the store, then each batch of the main
+ * chain and each switched-on recovery module in wave order, every one its own run. A narrowed job
+ * (`--batch`, `--apis`) is a single main run with the pools the store already allows.
+ *
+ * Flags and cursors are folded from the control log (the source of truth), not from projection
+ * tables that may lag.
+ */
+export async function runJob(
+  runtime: Runtime,
+  source: TushareSource,
+  request: JobRequest,
+): Promise<JobResult> {
+  const cfg = runtime.config;
+  const control = await foldControlLog({ log: runtime.log, codec: runtime.codec });
+  const flags = effectiveOf(control.flags);
+  const isEffective = request.isEffective?.(flags) ?? ((spec: EndpointSpec) => isSwitchedOn(spec, flags));
+  const cursors: Record<string, string> = { ...cursorValues(control.cursors) };
+  const today = request.to ?? chinaDate();
+  const historyFrom =
+    request.historyFrom ?? cfg.universe.historyFrom ?? addDays(today, 1 - cfg.universe.historyDays);
+  const stages =
+    request.selection === undefined ? planJob(isEffective) : [handPickedStage(request.selection)];
+
+  const results: StageResult[] = [];
+  const notRun: string[] = [];
+  let referenceProcessed: ProcessStats | null = null;
+  let pools: ResolvedPool[] | undefined;
+  let stopped = false;
+
+  for (const stage of stages) {
+    if (stopped || request.signal?.aborted) {
+      notRun.push(stage.name);
+      continue;
+    }
+    if (stage.batch !== REFERENCE_STAGE && pools === undefined) {
+      // Pools are drawn from stored reference data: what this job's reference run fetched is
+      // processed first, so a fresh store resolves them on its first run.
+      const reference = results.find((r) => r.stage.batch === REFERENCE_STAGE);
+      if (reference !== undefined) referenceProcessed = await processReference(runtime, reference.stage);
+      pools = await resolvePools(runtime, stages, { today, cursors });
+    }
+    const own = (pools ?? []).filter((p) => stage.endpoints.includes(p.apiName));
+    const range = stageRange(stage, own, { request, today, historyFrom, flags, cursors, isEffective });
+    const run = await runFetch({
+      source,
+      log: runtime.log,
+      codec: runtime.codec,
+      endpoints: stage.endpoints,
+      batch: stage.batch,
+      from: range.from,
+      to: range.to,
+      flags,
+      cursors,
+      pools: stage.batch === REFERENCE_STAGE ? undefined : recordedPools(own),
+      isEffective,
+      force: request.force,
+      today,
+      chain: stage.chain,
+      actor: request.actor,
+      heartbeatMs: cfg.pipeline.heartbeatMs,
+      heartbeatTimeoutMs: cfg.pipeline.heartbeatTimeoutMs,
+      onProgress: request.onProgress && ((p) => request.onProgress?.(stage, p)),
+      logger: request.logger,
+      signal: request.signal,
+    });
+    for (const move of run.cursorsAdvanced) cursors[move.cursor] = move.value;
+    const result: StageResult = { stage, ...range, run, pools: own };
+    if (!stage.blocking) await afterModule(runtime, request.actor, result, cursors);
+    results.push(result);
+    request.onStage?.(stage, result);
+    if (stage.blocking && (run.status === 'failed' || run.status === 'abandoned')) stopped = true;
+  }
+
+  const main = results.filter((r) => r.stage.blocking).map((r) => r.run.status);
+  const status = main.reduce<FetchRunResult['status']>(
+    (worst, s) => (STATUS_ORDER.indexOf(s) > STATUS_ORDER.indexOf(worst) ? s : worst),
+    'ok',
+  );
+  return { status, flags, stages: results, notRun, referenceProcessed };
+}
+
+function stageRange(
+  stage: JobStage,
+  pools: readonly ResolvedPool[],
+  context: {
+    request: JobRequest;
+    today: string;
+    historyFrom: string;
+    flags: RolloutFlags;
+    cursors: Readonly<Record<string, string>>;
+    isEffective: (spec: EndpointSpec) => boolean;
+  },
+): { from: string; to: string } {
+  const { request, today } = context;
+  if (request.from !== undefined) return { from: request.from, to: today };
+  const range = dailyRange({
+    today,
+    endpoints: stage.endpoints,
+    flags: context.flags,
+    cursors: context.cursors,
+    initialFrom: context.historyFrom,
+    isEffective: context.isEffective,
+  });
+  // A new shard's history starts where a fresh store's would.
+  const backfills = pools.some((p) => p.backfill.length > 0);
+  return backfills && context.historyFrom < range.from ? { from: context.historyFrom, to: range.to } : range;
+}
+
+/** Processes the reference run's topics (and the calendar's) up to their end. */
+async function processReference(runtime: Runtime, stage: JobStage): Promise<ProcessStats> {
+  const topics = [CALENDAR_API, ...stage.endpoints]
+    .filter((api) => canNormalize(api))
+    .map((api) => DEFAULT_TOPICS.raw(api));
+  return processRun(runtime, { until: 'caught-up', topics });
+}
+
+/** The configured pools of the endpoints some stage fetches, drawn from the stored instruments. */
+async function resolvePools(
+  runtime: Runtime,
+  stages: readonly JobStage[],
+  context: { today: string; cursors: Readonly<Record<string, string>> },
+): Promise<ResolvedPool[]> {
+  const wanted = new Set(stages.flatMap((s) => s.endpoints));
+  const out: ResolvedPool[] = [];
+  for (const definition of configuredPools(runtime.config.universe)) {
+    if (!wanted.has(definition.apiName)) continue;
+    const candidates = await readPoolCandidates(runtime, definition.assetClass);
+    out.push(resolvePool(definition, candidates, context));
+  }
+  return out;
+}
+
+async function readPoolCandidates(runtime: Runtime, assetClass: AssetClass): Promise<PoolCandidate[]> {
+  const { rows } = await runtime.pool.query<{
+    ts_code: string;
+    exchange: string | null;
+    delist_date: string | null;
+  }>(
+    `SELECT ts_code, exchange, to_char(delist_date, 'YYYYMMDD') AS delist_date
+       FROM instrument WHERE asset_class = $1 ORDER BY ts_code`,
+    [assetClass],
+  );
+  return rows.map((r) => ({ tsCode: r.ts_code, market: r.exchange, delistDate: r.delist_date }));
+}
+
+/**
+ * After a module's run: a failed wave switches its own module off at once (the roadmap's rollback
+ * rule, `nextWaveAction`), and a clean run moves the shard cursor past the shard it fetched.
+ */
+async function afterModule(
+  runtime: Runtime,
+  actor: string,
+  result: StageResult,
+  cursors: Record<string, string>,
+): Promise<void> {
+  const { run, stage } = result;
+  const ports = { log: runtime.log, codec: runtime.codec };
+  if (run.status === 'ok') {
+    const writer = new ControlWriter(runtime.log, runtime.codec, actor, DEFAULT_TOPICS.control);
+    for (const pool of result.pools) {
+      if (pool.shardMove === undefined) continue;
+      await writer.append('CursorAdvanced', { ...pool.shardMove, runId: run.runId });
+      cursors[pool.shardMove.cursor] = pool.shardMove.value;
+    }
+    return;
+  }
+  if (run.status !== 'failed' || !(WAVES as readonly string[]).includes(stage.name)) return;
+  const wave = stage.name as Wave;
+  const control = await foldControlLog(ports);
+  const action = nextWaveAction({
+    flags: control.flags.current,
+    verdicts: {},
+    lastOutcome: { [wave]: run.status },
+  });
+  if (action.action !== 'switch_off' || action.wave !== wave) return;
+  await setFlags(ports, {
+    changes: action.patch,
+    actor,
+    reason: `${action.reason}: ${run.error ?? 'failed'}`.slice(0, 500),
+    now: Date.now(),
+  });
+  result.switchedOff = waveFlag(wave);
+}
