@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { ENDPOINTS } from '../catalog/endpoints.js';
 import { rawTopic } from '../catalog/index.js';
 import { CONTROL_PAYLOADS, CONTROL_TOPIC } from '../events/control.js';
@@ -14,7 +15,9 @@ export const CONTROL_NAMESPACE = 'xasset.control';
  * has one subject and one total order, and adding an event type is a BACKWARD-compatible change
  * (a new branch at the end of the union).
  */
-export function controlEventSchema(): AvroRecordSchema {
+export function controlEventSchema(
+  payloads: Readonly<Record<string, z.ZodType>> = CONTROL_PAYLOADS,
+): AvroRecordSchema {
   const defined = new Set<string>();
   return {
     type: 'record',
@@ -27,12 +30,19 @@ export function controlEventSchema(): AvroRecordSchema {
       { name: 'actor', type: 'string' },
       {
         name: 'payload',
-        type: Object.values(CONTROL_PAYLOADS).map((payload) =>
-          avroFromZod(payload, CONTROL_NAMESPACE, defined),
-        ),
+        type: Object.values(payloads).map((payload) => avroFromZod(payload, CONTROL_NAMESPACE, defined)),
       },
     ],
   };
+}
+
+/**
+ * The control event as first published, before RunStarted recorded its pools: events written with
+ * it are still in the logs, and read into the current schema with `pools` null.
+ */
+function earlierControlEventSchemas(): AvroRecordSchema[] {
+  const runStartedV1 = CONTROL_PAYLOADS.RunStarted.omit({ pools: true }).meta({ avroName: 'RunStarted' });
+  return [controlEventSchema({ ...CONTROL_PAYLOADS, RunStarted: runStartedV1 })];
 }
 
 export function deadLetterSchema(): AvroRecordSchema {
@@ -54,7 +64,12 @@ export interface TopicSchema {
 /** Every value schema this project writes, one per topic; the generator and the codecs read this. */
 export function topicSchemas(): TopicSchema[] {
   return [
-    { file: 'control-event', topic: CONTROL_TOPIC, schema: controlEventSchema() },
+    {
+      file: 'control-event',
+      topic: CONTROL_TOPIC,
+      schema: controlEventSchema(),
+      earlier: earlierControlEventSchemas(),
+    },
     { file: 'dead-letter', topic: DLQ_TOPIC, schema: deadLetterSchema() },
     ...ENDPOINTS.map((endpoint) => ({
       file: `raw.${endpoint.apiName}`,

@@ -6,7 +6,7 @@ import { topicSchemas } from '../../../contracts/avro/schemas.js';
 import { endpoint, rawTopic } from '../../../contracts/catalog/index.js';
 import { DecodeError, EncodeError, EventLogError } from '../../../contracts/errors.js';
 import { CONTROL_TOPIC } from '../../../contracts/events/control.js';
-import { controlEventToWire } from '../../../contracts/events/control-wire.js';
+import { controlEventFromWire, controlEventToWire } from '../../../contracts/events/control-wire.js';
 import { SingleObjectCodec } from '../../../infra/codec/single-object-codec.js';
 import { controlEvent } from '../../fixtures/control-events.js';
 
@@ -50,6 +50,22 @@ describe('SingleObjectCodec', () => {
     expect(((await codec.decode(rawTopic('stk_mins'), now)) as typeof decoded).envelope.params).toEqual({
       freq: '1min',
     });
+  });
+
+  it('reads a RunStarted written before runs recorded their pools, with pools null', async () => {
+    const [before] = topicSchemas().find((t) => t.topic === CONTROL_TOPIC)?.earlier ?? [];
+    const writer = avro.Type.forSchema(before as avro.Schema);
+    const { pools: _pools, ...started } = controlEvent('RunStarted').payload as Record<string, unknown>;
+    const old = { ...value, payload: { 'xasset.control.RunStarted': started } };
+    const header = Buffer.concat([
+      Buffer.from([0xc3, 0x01]),
+      fingerprintBytes(rabinFingerprint(JSON.stringify(writer.schema()))),
+    ]);
+    const decoded = controlEventFromWire(
+      await codec.decode(CONTROL_TOPIC, Buffer.concat([header, writer.toBuffer(old)])),
+    );
+    expect(decoded.type).toBe('RunStarted');
+    expect(decoded.payload).toEqual({ ...started, pools: null });
   });
 
   it('tells topics apart by fingerprint', async () => {
