@@ -66,7 +66,9 @@ export function renderDemoSummary(input: DemoSummaryInput): string {
   const { job, store } = input;
   const total = (pick: (p: ProcessStats) => number) => input.process.reduce((sum, p) => sum + pick(p), 0);
   const days = Math.max(1, store.openDays);
-  const requests = job.stages.reduce((sum, s) => sum + s.run.stats.requests, 0);
+  const runTotal = (pick: (s: JobResult['stages'][number]['run']['stats']) => number) =>
+    job.stages.reduce((sum, s) => sum + pick(s.run.stats), 0);
+  const requests = runTotal((s) => s.requests);
   const bars = table(
     ['asset class', 'rows', 'trade days', 'instruments'],
     store.bars.map((b) => [b.assetClass, n(b.rows), n(b.days), n(b.instruments)]),
@@ -90,7 +92,10 @@ export function renderDemoSummary(input: DemoSummaryInput): string {
   const facts: [string, string][] = [
     ['range', `${input.from} … ${input.to} (${store.openDays} trading days)`],
     ['fetch job', `${job.status}: ${job.stages.length} runs, ${n(requests)} calls`],
-    ['rows', `${n(job.stages.reduce((sum, s) => sum + s.run.stats.rowsEmitted, 0))} emitted as raw events`],
+    [
+      'rows',
+      `${n(runTotal((s) => s.rowsFetched))} fetched, ${n(runTotal((s) => s.rowsEmitted))} emitted as raw events`,
+    ],
     [
       'processed',
       `${n(total((p) => p.records))} records: ${n(total((p) => p.inserted))} new rows, ` +

@@ -410,7 +410,12 @@ function jobReport(job: JobResult) {
       failures: s.run.failures,
       holds: s.run.holds,
       cursorsAdvanced: s.run.cursorsAdvanced,
-      pools: s.pools.map((p) => ({ apiName: p.apiName, size: p.size, codes: p.codes, backfill: p.backfill })),
+      pools: s.pools.map((p) => ({
+        apiName: p.apiName,
+        size: p.members.length,
+        codes: p.codes,
+        backfill: p.backfill,
+      })),
       ...(s.switchedOff !== undefined && { switchedOff: s.switchedOff }),
     })),
     notRun: job.notRun,

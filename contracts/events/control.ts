@@ -32,8 +32,8 @@ export const RunStats = z
 export const RunPool = z
   .object({
     apiName: z.string().min(1),
-    /** Members of the whole pool (configured, checked against the reference data). */
-    size: z.number().int().nonnegative(),
+    /** The whole pool, sorted: what the configuration picks from the reference data (coverage is over it). */
+    members: z.array(z.string()),
     /** The codes this run fetches: the whole pool, or the shards covered so far plus the next one. */
     codes: z.array(z.string()),
     /** The shard this run adds: fetched from the start of history rather than after the cursor. */

@@ -114,10 +114,10 @@ export function resolvePool(
   context: { today: string; cursors: Readonly<Record<string, string>> },
 ): ResolvedPool {
   const { apiName } = definition;
-  if (candidates.length === 0) return { apiName, size: 0, codes: [], backfill: [] };
+  if (candidates.length === 0) return { apiName, members: [], codes: [], backfill: [] };
   const members = definition.members(candidates, context.today);
   if (definition.shardSize === undefined) {
-    return { apiName, size: members.length, codes: members, backfill: [] };
+    return { apiName, members, codes: members, backfill: [] };
   }
   const cursor = shardCursorName(apiName);
   const mark = context.cursors[cursor];
@@ -126,7 +126,7 @@ export function resolvePool(
   const last = backfill[backfill.length - 1];
   return {
     apiName,
-    size: members.length,
+    members,
     codes: [...covered, ...backfill],
     backfill,
     ...(last !== undefined && { shardMove: { cursor, value: last, previous: mark ?? null } }),
@@ -135,4 +135,4 @@ export function resolvePool(
 
 /** The pools as RunStarted records them. */
 export const recordedPools = (pools: readonly ResolvedPool[]): RunPool[] =>
-  pools.map(({ apiName, size, codes, backfill }) => ({ apiName, size, codes, backfill }));
+  pools.map(({ apiName, members, codes, backfill }) => ({ apiName, members, codes, backfill }));

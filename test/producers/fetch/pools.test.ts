@@ -39,7 +39,7 @@ describe('FX pool', () => {
     );
     expect(pool).toEqual({
       apiName: 'fx_daily',
-      size: 2,
+      members: ['EURUSD.FXCM', 'USDJPY.FXCM'],
       codes: ['EURUSD.FXCM', 'USDJPY.FXCM'],
       backfill: [],
     });
@@ -67,7 +67,7 @@ describe('index pool and its shards', () => {
 
   it('takes the live indexes of the configured markets, in code order, one shard at a time', () => {
     const first = resolvePool(definition, INDEXES, { today: TODAY, cursors: {} });
-    expect(first.size).toBe(5);
+    expect(first.members).toEqual(['000001.SH', '000300.SH', '000905.SH', '399001.SZ', '399006.SZ']);
     expect(first.codes).toEqual(['000001.SH', '000300.SH']);
     expect(first.backfill).toEqual(['000001.SH', '000300.SH']);
     expect(first.shardMove).toEqual({
