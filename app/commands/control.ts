@@ -7,24 +7,16 @@ import { CALENDAR_API, calendarParams, planFetch } from '../../producers/fetch/p
 import type { TushareParams, TushareSource } from '../../producers/tushare/source.js';
 import { takeGateSnapshot } from '../../projections/api/adapters.js';
 import { PgProjectionReader } from '../../projections/api/pg-reader.js';
-import type { GateSnapshot } from '../../projections/api/schemas.js';
 import { type FlagChanges, recordProbe, rollbackFlags, setFlags } from '../../projections/commands/flags.js';
 import { advancePhaseThroughGates } from '../../projections/commands/phase-gates.js';
 import { explainConditions } from '../../projections/gates/conditions.js';
-import {
-  decideAdvance,
-  EXIT_GATE,
-  evaluateFoundation,
-  type GateOutcome,
-} from '../../projections/gates/phases.js';
+import { decideAdvance, EXIT_GATE } from '../../projections/gates/phases.js';
 import { foldControlLog } from '../../projections/log/control-view.js';
 import { evaluateOnce } from '../../projections/policy/evaluator.js';
 import { switchStates } from '../../projections/policy/switches.js';
 import { reapStaleRuns } from '../../projections/reaper/reaper.js';
-import type { ControlState } from '../../projections/reducers/control.js';
-import { rollbackBaselineOffset } from '../../projections/reducers/flags.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
-import { checkHealth } from '../health.js';
+import { exitVerdict } from '../phase.js';
 import { processedTopics, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import { type Runtime, setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
@@ -109,6 +101,7 @@ export function registerControlCommands(ctx: CommandContext): void {
           alertsRaised: result.raised,
           alertsResolved: result.resolved,
           freeze: result.freeze,
+          postVerification: result.postVerification,
           appended: result.events.map((e) => e.type),
         });
       }),
@@ -173,26 +166,6 @@ export function registerControlCommands(ctx: CommandContext): void {
     });
 
   const phase = program.command('phase').description('the roadmap phases A → B → C → D → E');
-  /** The current phase's exit verdict (the foundation's for A), beside the gates passed earlier. */
-  const exitOf = async (runtime: Runtime, state: ControlState) => {
-    const exitGate = EXIT_GATE[state.phases.phase];
-    const snapshot = await takeGateSnapshot(runtime.pool, runtime.config.gates, null);
-    const held = snapshot.gates.map(outcomeOf);
-    if (exitGate === 'foundation') {
-      const health = await checkHealth(runtime);
-      const exit = evaluateFoundation({
-        migrationsPending: health.store.migrationsPending,
-        topicsMissing: health.log.topicsMissing,
-        flagsOffset: state.flags.offset,
-        rollbackOffset: rollbackBaselineOffset(state.flags),
-      });
-      return { exit, held };
-    }
-    // E has no exit: the decision says so (final_phase) whatever is passed here.
-    const exit = held.find((g) => g.gate === exitGate) ?? { gate: exitGate ?? 'none', passed: false };
-    return { exit, held };
-  };
-
   phase
     .command('show')
     .description(
@@ -202,7 +175,7 @@ export function registerControlCommands(ctx: CommandContext): void {
       withControl(async (runtime) => {
         const state = await foldControlLog(portsOf(runtime));
         const { phase: current, frozen, frozenReason } = state.phases;
-        const { exit, held } = await exitOf(runtime, state);
+        const { exit, held } = await exitVerdict(runtime, state);
         const decision = decideAdvance(current, frozen, exit, held);
         const unmet = decision.allowed ? [] : decision.reasons;
         print({
@@ -227,7 +200,7 @@ export function registerControlCommands(ctx: CommandContext): void {
         const ports = portsOf(runtime);
         const state = await foldControlLog(ports);
         const { phase: from, frozen } = state.phases;
-        const { exit, held } = await exitOf(runtime, state);
+        const { exit, held } = await exitVerdict(runtime, state);
         try {
           const result = await advancePhaseThroughGates(ports, {
             actor: options.actor,
@@ -322,12 +295,6 @@ export function registerControlCommands(ctx: CommandContext): void {
       });
     });
 }
-
-const outcomeOf = (verdict: GateSnapshot['gates'][number]): GateOutcome => ({
-  gate: verdict.gate,
-  passed: verdict.passed,
-  failures: verdict.failures,
-});
 
 function parseChanges(args: readonly string[]): FlagChanges {
   const changes: Partial<Record<string, boolean>> = {};

@@ -17,6 +17,7 @@ import type { Sandbox } from '../../producers/sandbox/server.js';
 import { type JobResult, runJob } from '../daily-job.js';
 import { renderDemoSummary, summarizeStore } from '../demo.js';
 import { exitCodeOfRun } from '../failure.js';
+import { bootstrapToB } from '../phase.js';
 import { processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import type { Runtime } from '../runtime.js';
 import { setUp } from '../runtime.js';
@@ -248,6 +249,8 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       const from = addDays(to, 1 - days);
       await withRuntime(cfg, async (runtime) => {
         const setup = await setUp(runtime);
+        // A fresh store is in phase A, where nothing runs: the demo takes it to B as an operator would.
+        await bootstrapToB(runtime, 'demo');
         const progress = jobProgress(log);
         const { job, calls } = await withSource(cfg, true, async (source, sandbox) => {
           const result = await runJob(runtime, source, {

@@ -18,15 +18,15 @@ import type { ExplainView, GateSnapshot, MatrixView } from './schemas.js';
  */
 export class StoreMatrixSource implements MatrixSource {
   readonly #db: Queryable;
-  readonly #reader: Pick<ProjectionReader, 'readFlags'>;
+  readonly #reader: Pick<ProjectionReader, 'readFlags' | 'readPhase'>;
 
-  constructor(db: Queryable, reader: Pick<ProjectionReader, 'readFlags'>) {
+  constructor(db: Queryable, reader: Pick<ProjectionReader, 'readFlags' | 'readPhase'>) {
     this.#db = db;
     this.#reader = reader;
   }
 
   async matrix(query: Parameters<MatrixSource['matrix']>[0]): Promise<MatrixView> {
-    const { stored } = await this.#reader.readFlags();
+    const [{ stored }, phase] = await Promise.all([this.#reader.readFlags(), this.#reader.readPhase()]);
     const modules = query.modules ?? MATRIX_MODULES;
     const result = await computeMatrix(this.#db, {
       target: query.target,
@@ -34,6 +34,7 @@ export class StoreMatrixSource implements MatrixSource {
       from: query.from,
       to: query.to,
       flags: stored,
+      phase: { phase: phase.current, frozen: phase.frozen, frozenReason: phase.frozenReason },
     });
     const cells: MatrixView['cells'] = result.cells;
     const summary: MatrixView['summary'] = result.summary;
@@ -69,7 +70,7 @@ export function logCommands(ports: CommandPorts, now: () => Date = () => new Dat
   return {
     async setFlags({ changes, reason, actor }) {
       const result = await setFlags(ports, { changes, reason, actor, now: now().getTime() });
-      return { flags: result.flags, offset: result.offsets.at(-1) ?? null };
+      return { flags: result.flags, effective: result.effective, offset: result.offsets.at(-1) ?? null };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { CONTROL_TOPIC } from '../../contracts/events/control.js';
-import { DEFAULT_FLAGS, effectiveFlags, RolloutFlagsV1 } from '../../contracts/flags.js';
+import { DEFAULT_FLAGS, RolloutFlagsV1 } from '../../contracts/flags.js';
+import { effectiveSwitches, switchDifferences } from '../policy/switches.js';
 import type { ProjectionReader, RunsFilter } from './ports.js';
 import type {
   AlertView,
@@ -144,9 +145,13 @@ export class PgProjectionReader implements ProjectionReader {
     );
     const row = rows[0];
     const stored = row ? RolloutFlagsV1.parse(row.flags) : DEFAULT_FLAGS;
+    const phase = await this.readPhase();
+    const record = { phase: phase.current, frozen: phase.frozen, frozenReason: phase.frozenReason };
     return {
       stored,
-      effective: effectiveFlags(stored),
+      effective: effectiveSwitches(stored, record),
+      phase: { current: phase.current, frozen: phase.frozen },
+      differences: switchDifferences(stored, record),
       updatedAt: stored.updatedAt,
       source: row ? 'history' : 'default',
       lastChange: row

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastif
 import { z } from 'zod';
 import type { Secret } from '../../contracts/config.js';
 import { NotFoundError } from '../../contracts/errors.js';
-import { effectiveFlags } from '../../contracts/flags.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../../infra/metrics/registry.js';
 import { assertAdmin } from './auth.js';
 import { RouteNotFoundError, toErrorResponse, UnavailableError } from './http-errors.js';
@@ -160,7 +159,7 @@ export function controlPlaneRoutes(options: ControlPlaneApiOptions): ApiRoute[] 
           offset: result.offset,
           changed: result.offset !== null,
           stored: result.flags,
-          effective: effectiveFlags(result.flags),
+          effective: result.effective,
           updatedAt: result.flags.updatedAt,
         };
       },

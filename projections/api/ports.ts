@@ -74,5 +74,7 @@ export interface ControlPlaneCommands {
    * Resolves with the stored flags after the command and the offset of the FlagsChanged it
    * appended; null when the switches already had those values (nothing is appended then).
    */
-  setFlags(command: SetFlagsCommand): Promise<{ flags: FlagsView['stored']; offset: number | null }>;
+  setFlags(
+    command: SetFlagsCommand,
+  ): Promise<{ flags: FlagsView['stored']; effective: FlagsView['effective']; offset: number | null }>;
 }

@@ -42,11 +42,23 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 // ---------------------------------------------------------------------------------------- flags
 
+const FlagNameEnum = z.enum(FLAG_NAMES as [FlagName, ...FlagName[]]);
+
 export const FlagsView = z.object({
   /** The last FlagsChanged state, or the roadmap's baseline when none was ever recorded. */
   stored: RolloutFlagsV1,
-  /** What is in force: p2 sub-switches are off while p2Enabled is off. */
+  /**
+   * What is in force: a switch is on only when its flag is AND the phase record allows it (P0
+   * from B, P1 from C, P2 and the recovery modules from D); p2 sub-switches are off while p2Enabled is.
+   */
   effective: RolloutFlagsV1,
+  /** The phase record the effective switches were computed with. */
+  phase: z.object({ current: Phase, frozen: z.boolean() }),
+  /** Each switch stored on but not in force, with the reason (`phase`, `p2_master_off`) in words. */
+  differences: z.partialRecord(
+    FlagNameEnum,
+    z.object({ reason: z.enum(['switched_off', 'p2_master_off', 'phase']), detail: z.string() }),
+  ),
   updatedAt: z.number().int().nonnegative(),
   source: z.enum(['default', 'history']),
   lastChange: z
@@ -340,7 +352,7 @@ export const ExplainView = MatrixCell.omit({ reason: true }).extend({
   lastRun: RunSummary.nullable(),
   lastError: z.object({ runId: z.string(), error: z.string(), at: z.number() }).nullable(),
   /** The module's switches as in force (p2 sub-switches inert without p2Enabled). */
-  flagsInForce: z.partialRecord(z.enum(FLAG_NAMES as [FlagName, ...FlagName[]]), z.boolean()),
+  flagsInForce: z.partialRecord(FlagNameEnum, z.boolean()),
   flagsUpdatedAt: z.number().int().nonnegative(),
   probes: z.array(
     z.object({
@@ -403,7 +415,10 @@ export const StatusView = z.object({
     }),
   ),
   coverage: GateSnapshot.shape.coverage,
+  /** The switches in force: flags AND the phase record. */
   flags: RolloutFlagsV1,
+  /** Switches stored on but not in force, and why. */
+  flagDifferences: FlagsView.shape.differences,
   runningResidue: z.object({
     running: z.number().int().nonnegative(),
     stale: z.number().int().nonnegative(),

@@ -162,10 +162,13 @@ function alertsSection(status: StatusView): string {
 }
 
 function flagsSection(status: StatusView): string {
-  const rows = FLAG_NAMES.map(
-    (name) =>
-      `<tr><th>${escapeHtml(name)}</th><td><span class="badge ${status.flags[name] ? 'on' : 'off'}">${status.flags[name] ? 'on' : 'off'}</span></td></tr>`,
-  );
+  const rows = FLAG_NAMES.map((name) => {
+    const why = status.flagDifferences[name];
+    const note = why
+      ? `<td class="muted">stored on; ${escapeHtml(why.reason)}: ${escapeHtml(why.detail)}</td>`
+      : '<td></td>';
+    return `<tr><th>${escapeHtml(name)}</th><td><span class="badge ${status.flags[name] ? 'on' : 'off'}">${status.flags[name] ? 'on' : 'off'}</span></td>${note}</tr>`;
+  });
   return `<section id="flags"><h2>Flags in force</h2><table><tbody>${rows.join('')}</tbody></table>
 <p class="muted">updatedAt ${escapeHtml(status.flags.updatedAt)}. Changes go through POST /flags with the admin token; this page only reads.</p></section>`;
 }

@@ -35,6 +35,7 @@ export async function readStatus(
     })),
     coverage: snapshot.coverage,
     flags: flags.effective,
+    flagDifferences: flags.differences,
     runningResidue: residue,
     alerts,
     environment: env,

@@ -1,14 +1,9 @@
 import { endpoint, endpointsForSwitch } from '../../contracts/catalog/index.js';
 import { CommandRefusedError, ValidationError } from '../../contracts/errors.js';
 import type { ControlEvent } from '../../contracts/events/control.js';
-import {
-  effectiveFlags,
-  FLAG_NAMES,
-  type FlagName,
-  type RolloutFlags,
-  RolloutFlagsV1,
-} from '../../contracts/flags.js';
+import { FLAG_NAMES, type FlagName, type RolloutFlags, RolloutFlagsV1 } from '../../contracts/flags.js';
 import { newControlEvent } from '../log/control-log.js';
+import { effectiveSwitches } from '../policy/switches.js';
 import type { ControlState } from '../reducers/control.js';
 import { type StateAsOf, stateAsOf } from '../replay/as-of.js';
 import { type CommandPorts, type CommandResult, requireText, requireTime, runCommand } from './handle.js';
@@ -27,6 +22,7 @@ export const PROBE_GATED_SWITCHES: readonly FlagName[] = ['p2SpecialPermissionSt
 export interface FlagsResult extends CommandResult {
   /** Stored flags after the command (unchanged when nothing was appended). */
   flags: RolloutFlags;
+  /** What is in force after the command: the flags AND the phase record (projections/policy/switches.ts). */
   effective: RolloutFlags;
   changed: boolean;
 }
@@ -73,7 +69,12 @@ export function decideFlags(
   }
   const next = checked.data;
   if (!FLAG_NAMES.some((name) => next[name] !== current[name])) {
-    return { events: [], flags: current, effective: effectiveFlags(current), changed: false };
+    return {
+      events: [],
+      flags: current,
+      effective: effectiveSwitches(current, state.phases),
+      changed: false,
+    };
   }
   const refusals = probeRefusals(state, current, next);
   if (refusals.length > 0) throw new CommandRefusedError(command, refusals, { flags: next });
@@ -82,7 +83,7 @@ export function decideFlags(
     { flags: next, reason: context.reason, restoredFromOffset },
     { actor: context.actor, now: context.now },
   );
-  return { events: [event], flags: next, effective: effectiveFlags(next), changed: true };
+  return { events: [event], flags: next, effective: effectiveSwitches(next, state.phases), changed: true };
 }
 
 function probeRefusals(state: ControlState, current: RolloutFlags, next: RolloutFlags): string[] {

@@ -4,7 +4,8 @@ export type CellStatus = 'complete' | 'partial' | 'missing' | 'not_applicable';
 
 /** What the store says about one target × module × trade date. */
 export interface CellFacts {
-  switchedOn: boolean;
+  /** Whether the module runs: `on`, or closed by its flags or by the phase record. */
+  switch: 'on' | 'switched off' | 'phase';
   /** Whether the market opened that day; null when the trading calendar has no such day. */
   open: boolean | null;
   /** Symbol targets only: is the target an instrument of the module's asset class, listed that day. */
@@ -26,7 +27,7 @@ export interface CellVerdict {
  */
 export function classifyCell(facts: CellFacts): CellVerdict {
   const na = (reason: string): CellVerdict => ({ status: 'not_applicable', coverage: null, reason });
-  if (!facts.switchedOn) return na('switched off');
+  if (facts.switch !== 'on') return na(facts.switch);
   if (facts.open === null) return na('no trading calendar for this day');
   if (!facts.open) return na('market closed');
   if (facts.listing === 'not_an_instrument') return na("not an instrument of this module's asset class");

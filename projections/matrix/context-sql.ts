@@ -1,5 +1,7 @@
 import { endpoint } from '../../contracts/catalog/index.js';
 import { DEFAULT_FLAGS, RolloutFlagsV1 } from '../../contracts/flags.js';
+import type { PhaseRecord } from '../policy/switches.js';
+import { phasesReducer } from '../reducers/phases.js';
 import type { ExplainContext, LastError, ProbeView, RunSummary } from './matrix.js';
 import type { Queryable } from './sql.js';
 
@@ -22,8 +24,11 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 export async function readExplainContext(db: Queryable, module: string): Promise<ExplainContext> {
   const spec = endpoint(module);
   const batch = spec.batch === 'module' ? null : spec.batch;
-  const [flags, probes, lastRun, lastError] = await Promise.all([
+  const [flags, phase, probes, lastRun, lastError] = await Promise.all([
     db.query<{ flags: unknown }>('SELECT flags FROM flags_history ORDER BY control_offset DESC LIMIT 1'),
+    db.query<{ current_phase: PhaseRecord['phase']; frozen: boolean; frozen_reason: string | null }>(
+      'SELECT current_phase, frozen, frozen_reason FROM phase_state',
+    ),
     db.query<{
       api_name: string;
       passed: boolean;
@@ -68,10 +73,14 @@ export async function readExplainContext(db: Queryable, module: string): Promise
   ]);
 
   const stored = flags.rows[0]?.flags;
+  const recorded = phase.rows[0];
   const run = lastRun.rows[0];
   const error = lastError.rows[0];
   return {
     flags: stored === undefined ? DEFAULT_FLAGS : RolloutFlagsV1.parse(stored),
+    phase: recorded
+      ? { phase: recorded.current_phase, frozen: recorded.frozen, frozenReason: recorded.frozen_reason }
+      : phasesReducer.initial(),
     probes: probes.rows.map(
       (p): ProbeView => ({
         apiName: p.api_name,

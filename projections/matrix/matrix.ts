@@ -1,8 +1,9 @@
 import { datesBetween, isYmd, weekday } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
+import type { PhaseRecord } from '../policy/switches.js';
 import { type CellStatus, classifyCell, type MatrixCell, type MatrixSummary, summarize } from './cell.js';
-import { isSwitchedOn, MATRIX_MODULES, type MatrixModule, matrixModule, switchesInForce } from './modules.js';
+import { MATRIX_MODULES, type MatrixModule, matrixModule, moduleSwitch, switchesInForce } from './modules.js';
 import { type Queryable, readMissingSample, readSymbolCells, readUniverseCounts } from './sql.js';
 
 /** A range this long is a report, not a status page; longer asks are refused. */
@@ -18,8 +19,10 @@ export interface MatrixQuery {
   /** YYYYMMDD, both included. */
   from: string;
   to: string;
-  /** The flags in force: a module switched off is not applicable. */
+  /** The stored flags: a module switched off is not applicable. */
   flags: RolloutFlags;
+  /** The phase record: a module its phase has not opened (or a freeze shut) is not applicable (`phase`). */
+  phase: PhaseRecord;
   /** The trading calendar the exchange-traded modules follow (default SSE). */
   calendarExchange?: string;
 }
@@ -64,12 +67,16 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
   const calendarExchange = query.calendarExchange ?? 'SSE';
   const range = { modules, from: query.from, to: query.to, calendarExchange };
   const cells: MatrixCell[] = [];
+  const switchOf = (module: MatrixModule) => {
+    const state = moduleSwitch(module, query.flags, query.phase);
+    return state.on ? 'on' : state.reason;
+  };
 
   if (targets === 'universe') {
     for (const row of await readUniverseCounts(db, range)) {
       const module = byName.get(row.module) as MatrixModule;
       const verdict = classifyCell({
-        switchedOn: isSwitchedOn(module, query.flags),
+        switch: switchOf(module),
         open: openOn(module, row.trade_date, row.is_open),
         expected: row.expected,
         got: row.got,
@@ -90,7 +97,7 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
       const listed = row.listed === true;
       const got = listed && row.got ? 1 : 0;
       const verdict = classifyCell({
-        switchedOn: isSwitchedOn(module, query.flags),
+        switch: switchOf(module),
         open: openOn(module, row.trade_date, row.is_open),
         listing: row.listed === null ? 'not_an_instrument' : listed ? 'listed' : 'not_listed',
         expected: listed ? 1 : 0,
@@ -138,6 +145,7 @@ export interface LastError {
 /** What the projections know around a cell: read by context-sql.ts or handed in by the API. */
 export interface ExplainContext {
   flags: RolloutFlags;
+  phase: PhaseRecord;
   probes?: readonly ProbeView[];
   lastRun?: RunSummary | null;
   lastError?: LastError | null;
@@ -156,7 +164,7 @@ export interface CellExplanation {
   missingSample: string[];
   lastRun: RunSummary | null;
   lastError: LastError | null;
-  /** The module's switches as in force (p2 sub-switches inert without p2Enabled). */
+  /** The module's switches as in force: flags AND the phase record. */
   flagsInForce: Partial<Record<FlagName, boolean>>;
   flagsUpdatedAt: number;
   /** Permission probes of this module's endpoint. */
@@ -177,6 +185,7 @@ export async function explainCell(
     from: cell.tradeDate,
     to: cell.tradeDate,
     flags: context.flags,
+    phase: context.phase,
     ...(cell.calendarExchange === undefined ? {} : { calendarExchange: cell.calendarExchange }),
   });
   const found = cells[0] as MatrixCell;
@@ -199,9 +208,18 @@ export async function explainCell(
     missingSample,
     lastRun: context.lastRun ?? null,
     lastError: context.lastError ?? null,
-    flagsInForce: switchesInForce(module, context.flags),
+    flagsInForce: switchesInForce(module, context.flags, context.phase),
     flagsUpdatedAt: context.flags.updatedAt,
     probes: (context.probes ?? []).filter((p) => p.apiName === cell.module),
-    ...(found.reason === undefined ? {} : { notApplicableReason: found.reason }),
+    ...(found.reason === undefined
+      ? {}
+      : { notApplicableReason: notApplicable(found.reason, module, context) }),
   };
+}
+
+/** A cell closed by the phase says which phase opens it, or which freeze shut it. */
+function notApplicable(reason: string, module: MatrixModule, context: ExplainContext): string {
+  if (reason !== 'phase') return reason;
+  const state = moduleSwitch(module, context.flags, context.phase);
+  return state.on ? reason : `phase: ${state.detail}`;
 }

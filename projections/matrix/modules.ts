@@ -1,6 +1,7 @@
 import { type AssetClass, ENDPOINTS, type EndpointSpec } from '../../contracts/catalog/index.js';
 import { ValidationError } from '../../contracts/errors.js';
-import { effectiveFlags, type FlagName, type RolloutFlags } from '../../contracts/flags.js';
+import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
+import { type PhaseRecord, switchStates } from '../policy/switches.js';
 
 /** Where a module's rows are stored. */
 export type StorageTable = 'market_bar' | 'daily_basic' | 'moneyflow';
@@ -56,17 +57,32 @@ export function matrixModule(name: string): MatrixModule {
   return found;
 }
 
-/** The switches as in force (p2 sub-switches inert without p2Enabled), for this module. */
+/** The module's switches as in force: flags AND the phase record (projections/policy/switches.ts). */
 export function switchesInForce(
   module: MatrixModule,
   flags: RolloutFlags,
+  phase: PhaseRecord,
 ): Partial<Record<FlagName, boolean>> {
-  const effective = effectiveFlags(flags);
-  return Object.fromEntries(module.switches.map((name) => [name, effective[name]]));
+  const states = switchStates(flags, phase);
+  return Object.fromEntries(module.switches.map((name) => [name, states[name].effective]));
 }
 
-export const isSwitchedOn = (module: MatrixModule, flags: RolloutFlags): boolean =>
-  Object.values(switchesInForce(module, flags)).every(Boolean);
+/**
+ * Whether the module runs, and if not, why: `switched off` when a flag says so (or the p2 master
+ * switch does), `phase` when the flags would let it run but the phase record does not.
+ */
+export function moduleSwitch(
+  module: MatrixModule,
+  flags: RolloutFlags,
+  phase: PhaseRecord,
+): { on: true } | { on: false; reason: 'switched off' | 'phase'; detail: string } {
+  const states = switchStates(flags, phase);
+  const closed = module.switches.map((name) => states[name]).filter((s) => !s.effective);
+  const byFlags = closed.find((s) => s.reason !== 'phase');
+  const first = byFlags ?? closed[0];
+  if (first === undefined) return { on: true };
+  return { on: false, reason: byFlags ? 'switched off' : 'phase', detail: first.detail ?? '' };
+}
 
 /**
  * Listing on a day: listed on or before it, and not yet delisted. Tushare's `delist_date` is the

@@ -1,7 +1,9 @@
 import { endpoint, rawTopic } from '../../contracts/catalog/index.js';
 import type { ControlEvent, ControlPayload } from '../../contracts/events/control.js';
+import { FLAG_NAMES, type FlagName } from '../../contracts/flags.js';
 import { ALERTS, type AlertPayload, type AlertThresholds, currentConditions } from '../alerts/evaluate.js';
 import type { GateSnapshot, GateSnapshotEntry } from '../api/schemas.js';
+import { decideFlags } from '../commands/flags.js';
 import { decideFreezePhase } from '../commands/phases.js';
 import { toGateEvaluated } from '../gates/evaluate.js';
 import { decideRegression, type ExitGate, type GateOutcome } from '../gates/phases.js';
@@ -12,6 +14,7 @@ import type { ControlState } from '../reducers/control.js';
 import type { GateEntry } from '../reducers/gates.js';
 import type { Phase } from '../reducers/phases.js';
 import type { RunEntry } from '../reducers/runs.js';
+import { postVerificationFlags } from './switches.js';
 
 /**
  * The evaluator's policy: given the control state folded from the log and what the store shows
@@ -48,6 +51,8 @@ export interface EvaluationDecision {
   /** Alert names whose condition stopped holding, closed by this round. */
   resolved: string[];
   freeze: { phase: Phase; gates: ExitGate[]; reason: string } | null;
+  /** The switches the post-verification state turned on (roadmap: 默认全开态); empty when none. */
+  postVerification: FlagName[];
 }
 
 /**
@@ -106,12 +111,40 @@ export function decideEvaluation(
       }).events,
     );
   }
+  const postVerification =
+    freeze === null ? decidePostVerification(state, observation.snapshot, stamp) : null;
+  if (postVerification !== null) events.push(...postVerification.events);
   return {
     events,
     recorded,
     raised,
     resolved,
     freeze: freeze && { phase: freeze.phase, gates: freeze.gates, reason: freeze.reason },
+    postVerification: postVerification?.switched ?? [],
+  };
+}
+
+/**
+ * Once phase E's gate holds — E not frozen and the P0, P1 and P2 gates all passing — the rollout
+ * leaves the gray control state for the roadmap's default all-on state: every batch switch and
+ * every accepted p2 sub-switch on (a freeze in E may have switched a batch off). Premarket stays
+ * behind its probe and the recovery modules follow their waves (projections/policy/switches.ts).
+ */
+export function decidePostVerification(
+  state: ControlState,
+  snapshot: GateSnapshot,
+  stamp: { actor: string; now: number },
+): { events: ControlEvent[]; switched: FlagName[] } | null {
+  if (state.phases.phase !== 'E' || state.phases.frozen) return null;
+  const holds = (gate: string) => snapshot.gates.some((g) => g.gate === gate && g.passed);
+  if (!BATCH_GATE_NAMES.every(holds)) return null;
+  const wanted = postVerificationFlags(state.flags.current);
+  if (wanted === null) return null;
+  const switched = FLAG_NAMES.filter((name) => wanted[name] !== state.flags.current[name]);
+  const reason = `post-verification: gates ${BATCH_GATE_NAMES.join(', ')} hold in phase E; default all-on state (premarket stays behind its probe)`;
+  return {
+    events: decideFlags(state, wanted, { ...stamp, reason }, null, 'postVerification').events,
+    switched,
   };
 }
 
@@ -261,7 +294,8 @@ export function isRegressionEvidence(code: string, judged: JudgedCoverage): bool
   return tradeDate !== undefined && module !== undefined && judged.isJudged(module, tradeDate);
 }
 
-const BATCH_GATES: ReadonlySet<string> = new Set<ExitGate>(['p0', 'p1', 'p2']);
+const BATCH_GATE_NAMES: readonly ExitGate[] = ['p0', 'p1', 'p2'];
+const BATCH_GATES: ReadonlySet<string> = new Set<ExitGate>(BATCH_GATE_NAMES);
 
 /**
  * A gate the current phase passed through that now fails with evidence: decideRegression picks

@@ -127,7 +127,9 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
       frozenReason: null,
       changedAt: '2026-01-02T00:00:00.000Z',
     });
-    expect(status.batches).toEqual({ p0: true, p1: true, p2: false });
+    // Phase B: P1 is stored on but its phase (C) has not opened; P2 is switched off.
+    expect(status.batches).toEqual({ p0: true, p1: false, p2: false });
+    expect(status.flagDifferences.p1Enabled?.reason).toBe('phase');
     // Stored on, but p2Enabled is off: not in force.
     expect(status.flags.p2RealtimeIndexV1).toBe(false);
     expect(status.runningResidue).toEqual({ running: 1, stale: 1 });
@@ -153,15 +155,33 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
     expect(status.gates.find((g) => g.gate === 'p0')?.failures).not.toContain('running_residue:1');
   });
 
-  it('GET /flags: stored, effective and updatedAt from the latest FlagsChanged', async () => {
+  it('GET /flags: stored, effective (flags AND phase) with the reason for each difference', async () => {
     const flags = await ok(FlagsView, '/flags');
     expect(flags.stored).toEqual(STORED_FLAGS);
+    // Phase B: only P0 is in force; P1 waits for C, the p2 sub-switches for p2Enabled.
     expect(flags.effective).toEqual({
       ...STORED_FLAGS,
+      p1Enabled: false,
       p2RealtimeIndexV1: false,
       p2RealtimeEquityEtfV1: false,
       p2FuturesMicrostructureV1: false,
       p2SpecialPermissionStkPremarketV1: false,
+    });
+    expect(flags.phase).toEqual({ current: 'B', frozen: false });
+    expect(flags.differences).toEqual({
+      p1Enabled: { reason: 'phase', detail: 'p1Enabled takes effect from phase C; the store is in phase B' },
+      p2RealtimeIndexV1: {
+        reason: 'p2_master_off',
+        detail: 'p2RealtimeIndexV1 has no effect while p2Enabled is false',
+      },
+      p2RealtimeEquityEtfV1: {
+        reason: 'p2_master_off',
+        detail: 'p2RealtimeEquityEtfV1 has no effect while p2Enabled is false',
+      },
+      p2FuturesMicrostructureV1: {
+        reason: 'p2_master_off',
+        detail: 'p2FuturesMicrostructureV1 has no effect while p2Enabled is false',
+      },
     });
     expect(flags.updatedAt).toBe(STORED_FLAGS.updatedAt);
     expect(flags.source).toBe('history');

@@ -112,7 +112,12 @@ describe('POST /flags through the control log and the projection runner back to 
     await runner.catchUp();
     const flags = await getJson('/flags', FlagsView);
     expect(flags.stored.p2SpecialPermissionStkPremarketV1).toBe(true);
-    expect(flags.effective.p2SpecialPermissionStkPremarketV1).toBe(true);
+    // Stored on; in force only from phase D, and this store is still in phase A.
+    expect(flags.effective.p2SpecialPermissionStkPremarketV1).toBe(false);
+    expect(flags.differences.p2SpecialPermissionStkPremarketV1).toEqual({
+      reason: 'phase',
+      detail: 'p2SpecialPermissionStkPremarketV1 takes effect from phase D; the store is in phase A',
+    });
     expect((await getJson('/flags/history', FlagsHistoryView)).entries).toHaveLength(2);
   });
 });

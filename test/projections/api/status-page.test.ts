@@ -23,6 +23,9 @@ const status: StatusView = {
   ],
   coverage: 'matrix',
   flags: { ...DEFAULT_FLAGS, p1Enabled: false },
+  flagDifferences: {
+    p1Enabled: { reason: 'phase', detail: `p1Enabled takes effect from phase C ${HOSTILE}` },
+  },
   runningResidue: { running: 1, stale: 1 },
   alerts: [
     {
@@ -105,6 +108,13 @@ describe('renderStatusPage', () => {
     for (const tag of ['<input', '<button', '<select', '<textarea', '<form', '<script', '<link', '<iframe'])
       expect(html).not.toContain(tag);
     expect(html).not.toMatch(/src="http|href="http/);
+  });
+
+  it('says why a switch stored on is not in force', () => {
+    expect(html).toContain(
+      `<th>p1Enabled</th><td><span class="badge off">off</span></td><td class="muted">stored on; phase: p1Enabled takes effect from phase C ${escapeHtml(HOSTILE)}</td>`,
+    );
+    expect(html).toContain('<th>p0Enabled</th><td><span class="badge on">on</span></td><td></td>');
   });
 
   it('says why there is no matrix when none is available', () => {

@@ -63,7 +63,14 @@ describe('setFlags', () => {
   it('allows premarket on after a passed probe', () => {
     const decided = set(stateOf(probe(false), probe(true)), { p2SpecialPermissionStkPremarketV1: true });
     expect(decided.flags.p2SpecialPermissionStkPremarketV1).toBe(true);
-    expect(decided.effective.p2SpecialPermissionStkPremarketV1).toBe(true);
+    // Stored on, in force only once the phase record reaches D.
+    expect(decided.effective.p2SpecialPermissionStkPremarketV1).toBe(false);
+    const inD = {
+      ...stateOf(probe(false), probe(true)),
+      phases: { ...stateOf().phases, phase: 'D' as const },
+    };
+    const later = set(inD, { p2SpecialPermissionStkPremarketV1: true });
+    expect(later.effective.p2SpecialPermissionStkPremarketV1).toBe(true);
   });
 
   it('a probe of another api does not count', () => {

@@ -8,13 +8,14 @@ import {
   summarize,
 } from '../../../projections/matrix/cell.js';
 import {
-  isSwitchedOn,
   MATRIX_MODULES,
   matrixModule,
+  moduleSwitch,
   switchesInForce,
 } from '../../../projections/matrix/modules.js';
+import type { PhaseRecord } from '../../../projections/policy/switches.js';
 
-const open = { switchedOn: true, open: true };
+const open = { switch: 'on' as const, open: true };
 
 describe('classifyCell', () => {
   it('given all expected rows stored, then complete with coverage 1', () => {
@@ -36,9 +37,10 @@ describe('classifyCell', () => {
       expect(verdict.coverage).toBeNull();
       return verdict.reason;
     };
-    expect(reason({ switchedOn: false, open: false, expected: 0, got: 0 })).toBe('switched off');
-    expect(reason({ switchedOn: true, open: false, expected: 50, got: 50 })).toBe('market closed');
-    expect(reason({ switchedOn: true, open: null, expected: 50, got: 50 })).toBe(
+    expect(reason({ switch: 'switched off', open: false, expected: 0, got: 0 })).toBe('switched off');
+    expect(reason({ switch: 'phase', open: true, expected: 5, got: 5 })).toBe('phase');
+    expect(reason({ switch: 'on', open: false, expected: 50, got: 50 })).toBe('market closed');
+    expect(reason({ switch: 'on', open: null, expected: 50, got: 50 })).toBe(
       'no trading calendar for this day',
     );
     expect(reason({ ...open, listing: 'not_listed', expected: 0, got: 0 })).toBe('not listed on this day');
@@ -71,15 +73,24 @@ describe('matrix modules', () => {
     expect(() => matrixModule('stk_mins')).toThrow(ValidationError);
   });
 
-  it('are on only when their switch is: the recovery modules are off in the baseline flags', () => {
-    expect(isSwitchedOn(matrixModule('daily'), DEFAULT_FLAGS)).toBe(true);
-    expect(isSwitchedOn(matrixModule('index_daily'), DEFAULT_FLAGS)).toBe(false);
-    expect(
-      isSwitchedOn(matrixModule('index_daily'), { ...DEFAULT_FLAGS, universeIndexDailyEnabled: true }),
-    ).toBe(true);
-    expect(isSwitchedOn(matrixModule('fx_daily'), { ...DEFAULT_FLAGS, p1Enabled: false })).toBe(false);
-    expect(switchesInForce(matrixModule('daily_basic'), DEFAULT_FLAGS)).toEqual({
+  it('are on only when their switch is and the phase record allows it', () => {
+    const all = { phase: 'E', frozen: false } as const;
+    const on = (name: string, flags = DEFAULT_FLAGS, phase: PhaseRecord = all) =>
+      moduleSwitch(matrixModule(name), flags, phase);
+    expect(on('daily')).toEqual({ on: true });
+    expect(on('index_daily')).toMatchObject({ on: false, reason: 'switched off' });
+    expect(on('index_daily', { ...DEFAULT_FLAGS, universeIndexDailyEnabled: true })).toEqual({ on: true });
+    expect(on('fx_daily', { ...DEFAULT_FLAGS, p1Enabled: false })).toMatchObject({ reason: 'switched off' });
+    expect(on('fx_daily', DEFAULT_FLAGS, { phase: 'B', frozen: false })).toEqual({
+      on: false,
+      reason: 'phase',
+      detail: 'p1Enabled takes effect from phase C; the store is in phase B',
+    });
+    expect(switchesInForce(matrixModule('daily_basic'), DEFAULT_FLAGS, all)).toEqual({
       universeDailyBasicEnabled: false,
+    });
+    expect(switchesInForce(matrixModule('daily'), DEFAULT_FLAGS, { phase: 'A', frozen: false })).toEqual({
+      p0Enabled: false,
     });
   });
 });

@@ -4,6 +4,7 @@ import { DEFAULT_FLAGS, type RolloutFlags } from '../../../contracts/flags.js';
 import { migrate } from '../../../infra/migrations/migrate.js';
 import { readExplainContext } from '../../../projections/matrix/context-sql.js';
 import { computeMatrix, explainCell, type Matrix } from '../../../projections/matrix/matrix.js';
+import type { PhaseRecord } from '../../../projections/policy/switches.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 
 let db: IsolatedDatabase;
@@ -103,6 +104,9 @@ describe.each([
     await db?.drop();
   });
 
+  /** Every phase open: the matrix as the flags alone make it. */
+  const ALL_OPEN: PhaseRecord = { phase: 'E', frozen: false };
+
   describe('computeMatrix, from the stored rows', () => {
     it('classifies the universe per module and day: complete, partial, missing and the not-applicable kinds', async () => {
       const matrix = await computeMatrix(db.pool, {
@@ -111,6 +115,7 @@ describe.each([
         from: '20260211',
         to: '20260217',
         flags: DEFAULT_FLAGS,
+        phase: ALL_OPEN,
       });
       expect(matrix.cells).toHaveLength(4 * 7);
       const daily = (day: string) => cellOf(matrix, 'universe', 'daily', day);
@@ -183,6 +188,7 @@ describe.each([
         from: '20260211',
         to: '20260212',
         flags,
+        phase: ALL_OPEN,
       });
       expect(matrix.cells.map((c) => [c.tradeDate, c.status, c.expected, c.got])).toEqual([
         ['20260211', 'partial', 4, 1],
@@ -197,6 +203,7 @@ describe.each([
         from: '20260211',
         to: '20260213',
         flags: DEFAULT_FLAGS,
+        phase: ALL_OPEN,
       });
       expect(matrix.cells).toHaveLength(3 * 2 * 3);
       expect(cellOf(matrix, '688999.SH', 'daily', '20260211')).toMatchObject({
@@ -231,7 +238,13 @@ describe.each([
     });
 
     it('refuses malformed ranges, unknown modules and empty target lists', async () => {
-      const base = { target: 'universe' as const, from: '20260211', to: '20260213', flags: DEFAULT_FLAGS };
+      const base = {
+        target: 'universe' as const,
+        from: '20260211',
+        to: '20260213',
+        flags: DEFAULT_FLAGS,
+        phase: ALL_OPEN,
+      };
       await expect(computeMatrix(db.pool, { ...base, from: '20260230' })).rejects.toThrow(ValidationError);
       await expect(computeMatrix(db.pool, { ...base, from: '20260214' })).rejects.toThrow(ValidationError);
       await expect(computeMatrix(db.pool, { ...base, to: '20270301' })).rejects.toThrow(ValidationError);
@@ -243,7 +256,7 @@ describe.each([
   });
 
   describe('explainCell', () => {
-    const context = { flags: DEFAULT_FLAGS };
+    const context = { flags: DEFAULT_FLAGS, phase: ALL_OPEN };
 
     it('names what is missing from a partial universe cell, and the switches in force', async () => {
       const explained = await explainCell(
@@ -308,7 +321,47 @@ describe.each([
       expect(suspended.missingSample).toEqual(['000002.SZ']);
     });
 
+    it('closes a module its phase has not opened, or a freeze shut, with reason phase', async () => {
+      const inB = await computeMatrix(db.pool, {
+        target: 'universe',
+        modules: ['daily', 'fx_daily'],
+        from: '20260211',
+        to: '20260211',
+        flags: DEFAULT_FLAGS,
+        phase: { phase: 'B', frozen: false },
+      });
+      expect(cellOf(inB, 'universe', 'daily', '20260211').status).toBe('complete');
+      expect(cellOf(inB, 'universe', 'fx_daily', '20260211')).toMatchObject({
+        status: 'not_applicable',
+        reason: 'phase',
+        coverage: null,
+      });
+      const frozen = await explainCell(
+        db.pool,
+        { target: 'universe', module: 'fx_daily', tradeDate: '20260211' },
+        { flags: DEFAULT_FLAGS, phase: { phase: 'B', frozen: true, frozenReason: 'gate p0 regressed' } },
+      );
+      expect(frozen).toMatchObject({ status: 'not_applicable', flagsInForce: { p1Enabled: false } });
+      expect(frozen.notApplicableReason).toBe(
+        'phase: phase C is frozen (gate p0 regressed): phase B again until its gate holds; p1Enabled takes effect from phase C',
+      );
+      // Switched off wins over the phase: the flag is what an operator changes.
+      const off = await computeMatrix(db.pool, {
+        target: 'universe',
+        modules: ['fx_daily'],
+        from: '20260211',
+        to: '20260211',
+        flags: { ...DEFAULT_FLAGS, p1Enabled: false },
+        phase: { phase: 'A', frozen: false },
+      });
+      expect(off.cells[0]?.reason).toBe('switched off');
+    });
+
     it('reads its context from the projection tables: flags in force, probes, last run and last error', async () => {
+      await db.pool.query(
+        `INSERT INTO phase_state (current_phase, frozen, frozen_reason, changed_offset, changed_at)
+         VALUES ('D', false, NULL, 5, now())`,
+      );
       const flags = { ...DEFAULT_FLAGS, universeIndexDailyEnabled: true, updatedAt: 1_771_000_000_000 };
       await db.pool.query(
         `INSERT INTO flags_history (control_offset, flags, actor, reason, changed_at)
@@ -345,6 +398,7 @@ describe.each([
 
       const daily = await readExplainContext(db.pool, 'daily');
       expect(daily.flags).toEqual(flags);
+      expect(daily.phase).toMatchObject({ phase: 'D', frozen: false });
       expect(daily.probes).toEqual([]);
       // r3 ran every batch, so it is the last run concerning daily; the last error is r2's.
       expect(daily.lastRun).toMatchObject({ runId: 'r3', batch: null, status: 'ok', fromDate: '20260212' });
