@@ -161,6 +161,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
     settle();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  const peers = options.until === 'caught-up' ? watchPeers(options, positions, caughtUp, settle) : undefined;
 
   let subscription: Subscription | undefined;
   try {
@@ -184,10 +185,42 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
     await done;
   } finally {
     stopping = true;
+    if (peers) clearInterval(peers);
     options.signal?.removeEventListener('abort', onAbort);
     await subscription?.stop();
   }
   return finish();
+}
+
+/** How often a caught-up run reads the offsets the other members of its group stored. */
+const PEER_POLL_MS = 500;
+
+/**
+ * Members of one group split the partitions, and a member only sees its own batches: it could not
+ * tell that the partitions it never got are done, and a member left without partitions gets no
+ * batch at all. The database holds every member's offsets, so a caught-up run reads them now and
+ * then and ends once the group as a whole has stored every target. Positions only move up: a
+ * member's own commits and the stored offsets are both committed truth.
+ */
+function watchPeers(
+  options: ProcessorOptions,
+  positions: Map<string, number>,
+  caughtUp: () => boolean,
+  settle: (err?: unknown) => void,
+): NodeJS.Timeout {
+  let reading = false;
+  return setInterval(() => {
+    if (reading) return;
+    reading = true;
+    readConsumerOffsets(options.pool, options.consumer, options.topics)
+      .then((stored) => {
+        for (const [slot, next] of stored) positions.set(slot, Math.max(positions.get(slot) ?? 0, next));
+        if (caughtUp()) settle();
+      }, settle)
+      .finally(() => {
+        reading = false;
+      });
+  }, PEER_POLL_MS);
 }
 
 function topicApis(topics: readonly string[], prefix: string): Map<string, string> {

@@ -59,6 +59,8 @@ interface World {
   from: string;
   to: string;
   days: string[];
+  /** Kafka only: the partitions each member of a group holds. */
+  assignments?: (group: string) => Promise<string[][]>;
   /** Runs at close, before the world's own clean-up. */
   onClose(cleanup: () => Promise<void>): void;
   close(): Promise<void>;
@@ -104,6 +106,7 @@ async function openWorld(
     db,
     env,
     ...backend.open(db.pool),
+    ...(backend.assignments && { assignments: backend.assignments }),
     from: options.from,
     to: options.to,
     days: openDates(market, options.from, options.to),
@@ -373,6 +376,72 @@ describe('crash acceptance, real CLI processes killed with SIGKILL: Kafka + Conf
       expect(copies).toBeGreaterThan(0);
       await expectSameAsClean(world, clean);
       await expectCrashedRunReaped(world, fetchKill.crashedRunId, onlyRun(again).runId);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('two processors under one name split the partitions; one SIGKILLed mid-run, the survivor ends with the rows of a clean run', async () => {
+    const world = await openWorld(backend, { size: 'tiny', from: '20240102', to: '20240115' });
+    const assignments = world.assignments;
+    if (!assignments) throw new Error('the Kafka backend reports group assignments');
+    try {
+      const name = uniqueName('scale');
+      // One by the variable, one by the flag: both name the same group and the same stored offsets.
+      const first = startXasset(['process', '--follow'], { ...world.env, XASSET_PROCESSOR_NAME: name });
+      const second = startXasset(['--processor-name', name, 'process', '--follow'], world.env);
+      const split = await pollUntil(
+        'two members of one group, each holding partitions',
+        async () => {
+          const members = await assignments(name);
+          return members.length === 2 && members.every((held) => held.length > 0) ? members : undefined;
+        },
+        { timeoutMs: 90_000, everyMs: 250 },
+      );
+      expect(new Set(split.flat()).size, 'no partition held twice').toBe(split.flat().length);
+
+      // The records arrive while both consume; one member dies once it has stored some of its own.
+      world.sandbox.setFaults({ '*': { latencyMs: 30 } });
+      const fetch = startXasset(fetchRange(world), world.env);
+      const victim = await pollUntil(
+        'a member to store records of its own partitions while the fetch still runs',
+        async () => {
+          const stored = await storedOffsets(world.db.pool, name);
+          const members = await assignments(name);
+          return members.find((held) => held.some((slot) => (stored.get(slot) ?? 0) > 0));
+        },
+        { timeoutMs: 90_000, everyMs: 10, child: fetch },
+      );
+      // Which process holds `victim` is the broker's choice; the first one started is killed, and
+      // the check below only needs one member gone while partitions of both were in use.
+      expect((await first.kill()).signal).toBe('SIGKILL');
+      world.sandbox.setFaults({});
+      const fetched = await fetch.exited;
+      expect(fetched.code, fetched.stderr.slice(-2_000)).toBe(0);
+
+      const ends = await endOffsets(world.log, processedTopics());
+      const records = total(ends);
+      const done = await pollUntil(
+        "the survivor to store every record, its peer's partitions included",
+        async () => {
+          const stored = await storedOffsets(world.db.pool, name);
+          return total(stored) === records ? stored : undefined;
+        },
+        { timeoutMs: 120_000, everyMs: 100, child: second },
+      );
+      expect(done).toEqual(new Map([...ends].filter(([, end]) => end > 0)));
+      expect(victim.length).toBeGreaterThan(0);
+      expect(await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME)).toEqual(new Map());
+
+      second.child.kill('SIGTERM');
+      const survivor = await second.exited;
+      expect(survivor.code, survivor.stderr.slice(-2_000)).toBe(0);
+      const stats = JSON.parse(survivor.stdout) as ProcessStats;
+      expect(stats.deadLettered.total).toBe(0);
+      expect(stats.records).toBeGreaterThan(0);
+
+      await expectSandboxRows(world, ends);
+      await expectSameAsClean(world, await cleanRun(world, records));
     } finally {
       await world.close();
     }

@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
 import { topicSchemas } from '../../../contracts/avro/schemas.js';
 import { ConfluentCodec } from '../../../infra/codec/confluent-codec.js';
@@ -19,6 +19,8 @@ export interface CrashBackend {
   /** The CLI's log settings. */
   readonly env: Record<string, string>;
   open(pool: pg.Pool): { log: EventLog; codec: SchemaCodec };
+  /** Kafka only: the partitions (`<topic>/<partition>`, unprefixed) each live member of a group holds. */
+  assignments?(group: string): Promise<string[][]>;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,22 @@ export function prefixedKafkaBackend(brokers: string[], registryUrl: string): Cr
       const log = new PrefixedEventLog(inner, prefix);
       logs.push(log);
       return { log, codec: new ConfluentCodec(registryUrl, topicSchemas()) };
+    },
+    assignments: async (group) => {
+      const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const { groups } = await admin.describeGroups([prefix + group]);
+        if (groups[0]?.state !== 'Stable') return [];
+        return groups[0].members.map((member) => {
+          const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+          return Object.entries(decoded?.assignment ?? {}).flatMap(([topic, partitions]) =>
+            partitions.map((p) => `${topic.slice(prefix.length)}/${p}`),
+          );
+        });
+      } finally {
+        await admin.disconnect();
+      }
     },
     close: async () => {
       await Promise.all(logs.map((log) => log.close()));
