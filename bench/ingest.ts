@@ -3,6 +3,8 @@
  * into PostgreSQL, three ways, in one run. See bench/README.md.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type pg from 'pg';
@@ -46,6 +48,8 @@ interface Options {
   batch: number;
   concurrency: number;
   seed: number;
+  /** Where to write the run as JSON, besides the table on stdout. */
+  json: string | undefined;
 }
 
 function readOptions(argv: string[]): Options {
@@ -57,10 +61,11 @@ function readOptions(argv: string[]): Options {
       batch: { type: 'string' },
       concurrency: { type: 'string' },
       seed: { type: 'string' },
+      json: { type: 'string' },
     },
   });
   const issues: { path: string; message: string }[] = [];
-  const int = (name: keyof typeof values, fallback: number, min = 1) => {
+  const int = (name: Exclude<keyof typeof values, 'json'>, fallback: number, min = 1) => {
     const text = values[name];
     if (text === undefined) return fallback;
     const n = Number(text);
@@ -75,6 +80,7 @@ function readOptions(argv: string[]): Options {
     batch: int('batch', DEFAULTS.pipeline.processBatchSize),
     concurrency: int('concurrency', DEFAULTS.pipeline.processConcurrency),
     seed: int('seed', DEFAULTS.sandbox.seed, 0),
+    json: values.json,
   };
   if (issues.length > 0) throw new ValidationError('bench options', issues);
   return options;
@@ -96,6 +102,7 @@ function progress(label: string, total: number): (done: number) => void {
 interface Produced {
   topic: string;
   api: string;
+  key: string | null;
   value: Buffer;
   partition: number;
   offset: number;
@@ -121,12 +128,49 @@ async function produce(
     const placed = await log.append(topic, records);
     records.forEach((record, i) => {
       const at = placed[i];
-      if (at) produced.push({ topic, api: page.apiName, value: record.value, ...at });
+      if (at) produced.push({ topic, api: page.apiName, key: record.key, value: record.value, ...at });
     });
     report(produced.length);
   }
   return { seconds: secondsSince(started), produced };
 }
+
+/** The same records appended again, as a second fetch of the range would (not timed). */
+async function reappend(produced: readonly Produced[], log: KafkaEventLog): Promise<void> {
+  const byTopic = new Map<string, Produced[]>();
+  for (const record of produced) {
+    const list = byTopic.get(record.topic) ?? [];
+    list.push(record);
+    byTopic.set(record.topic, list);
+  }
+  const PAGE = 5_000;
+  for (const [topic, records] of byTopic) {
+    for (let start = 0; start < records.length; start += PAGE) {
+      await log.append(
+        topic,
+        records.slice(start, start + PAGE).map(({ key, value }) => ({ key, value })),
+      );
+    }
+  }
+}
+
+/** The highest resident set size seen while `work` runs, sampled every 50 ms. */
+async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; before: number; peak: number }> {
+  const before = process.memoryUsage.rss();
+  let peak = before;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 50);
+  try {
+    const result = await work();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, before, peak };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
 /** The normalized rows the processor derives from the same records, for the COPY path (not timed). */
 async function normalizedBars(produced: readonly Produced[], codec: ConfluentCodec): Promise<PlannedRow[]> {
@@ -203,7 +247,11 @@ function renderTable(results: readonly Result[]): string {
   return [line(header), rule, ...body.map(line)].join('\n');
 }
 
-async function bench(options: Options, services: BenchServices, cleanup: Cleanup): Promise<string> {
+async function bench(
+  options: Options,
+  services: BenchServices,
+  cleanup: Cleanup,
+): Promise<{ text: string; json: unknown }> {
   const id = randomBytes(4).toString('hex');
   const prefix = `bench_${id}.`;
 
@@ -269,10 +317,7 @@ async function bench(options: Options, services: BenchServices, cleanup: Cleanup
   const processorGroup = `${prefix}processor`;
   cleanup.add('processor group', () => admin.deleteGroups([processorGroup]));
   const reportProcessed = progress('ours (runProcessor)', produced.length);
-  const oursCpu = process.cpuUsage();
-  started = performance.now();
-  let oursFirst: number | undefined;
-  const stats = await runProcessor({
+  const processOptions = {
     log,
     codec,
     pool: ours,
@@ -282,15 +327,28 @@ async function bench(options: Options, services: BenchServices, cleanup: Cleanup
     batchSize: options.batch,
     concurrency: options.concurrency,
     until: 'caught-up',
-    onProgress: (s) => {
-      oursFirst ??= secondsSince(started);
-      reportProcessed(s.records);
-    },
-  });
+  } as const;
+  const oursCpu = process.cpuUsage();
+  started = performance.now();
+  let oursFirst: number | undefined;
+  const {
+    result: stats,
+    before: rssBefore,
+    peak: rssPeak,
+  } = await peakRss(() =>
+    runProcessor({
+      ...processOptions,
+      onProgress: (s) => {
+        oursFirst ??= secondsSince(started);
+        reportProcessed(s.records);
+      },
+    }),
+  );
+  const oursSeconds = secondsSince(started);
   results.push({
     path: 'ours: runProcessor (Kafka → PostgreSQL, until caught-up)',
     rows: stats.records,
-    seconds: secondsSince(started),
+    seconds: oursSeconds,
   });
   const oursCpuSeconds = cpuSeconds(process.cpuUsage(oursCpu));
   await expectBars(ours, 'ours', produced.length);
@@ -329,16 +387,65 @@ async function bench(options: Options, services: BenchServices, cleanup: Cleanup
   });
   await expectBars(naive, 'naive', options.naiveRows);
 
+  // Last: the naive consumer reads the raw topics from the start and must not meet the copies.
+  say('re-ingest: appending the same records again (not timed)');
+  await reappend(produced, log);
+  const reportAgain = progress('re-ingest (runProcessor)', produced.length);
+  started = performance.now();
+  const again = await runProcessor({ ...processOptions, onProgress: (s) => reportAgain(s.records) });
+  results.push({
+    path: 're-ingest: the same records again (all duplicates)',
+    rows: again.records,
+    seconds: secondsSince(started),
+  });
+  const rewritten = Object.values(again.rowsWritten).reduce((a, b) => a + (b ?? 0), 0);
+  if (again.records !== produced.length || rewritten !== 0 || again.published !== 0) {
+    throw new Error(
+      `re-ingest: ${again.records} records, ${rewritten} rows written, ${again.published} published; ${produced.length}, 0 and 0 expected`,
+    );
+  }
+
   const mix = P0_APIS.map((api) => `${api} ${rowsByApi[api]}`).join(', ');
-  return [
+  const rate = (path: string) => {
+    const r = results.find((x) => x.path.startsWith(path));
+    return r ? r.rows / r.seconds : Number.NaN;
+  };
+  const ratios = {
+    oursOverCopy: rate('ours') / rate('limit'),
+    oursOverNaive: rate('ours') / rate('naive'),
+    reingestOverOurs: rate('re-ingest') / rate('ours'),
+  };
+  const loadAtEnd = loadavg().map((l) => Number(l.toFixed(2)));
+  const text = [
     `ingest benchmark: N = ${options.rows} raw P0 records (${mix}), ${dates} from ${days[0]}, seed ${options.seed}`,
-    `environment: ${env.cores} (load ${env.load} at start); Node ${env.node}; PostgreSQL ${env.postgres}; Kafka ${env.kafka}`,
+    `environment: ${env.cores} (load ${env.loadAverages.join(' ')} at start, ${loadAtEnd.join(' ')} at end); Node ${env.node}; PostgreSQL ${env.postgres}; Kafka ${env.kafka}`,
     `processor: ${options.batch} records per transaction at most, ${options.concurrency} partitions at once, ${stats.batches} transactions, ${stats.published} bars published to ${prefix}market.*`,
-    `processor CPU (this process, user + system): ${oursCpuSeconds.toFixed(2)} s`,
+    `processor CPU (this process, user + system): ${oursCpuSeconds.toFixed(2)} s; peak RSS ${mb(rssPeak)} MB (${mb(rssBefore)} MB before the run, the generated records included)`,
     `first write (connect + group join + first batch or message): ours ${oursFirst?.toFixed(2)} s, naive ${naiveFirst?.toFixed(2)} s`,
+    `ratios: ours/COPY ${ratios.oursOverCopy.toFixed(3)}, ours/naive ${ratios.oursOverNaive.toFixed(1)}, re-ingest/ours ${ratios.reingestOverOurs.toFixed(2)} (re-ingest wrote 0 rows)`,
     '',
     renderTable(results),
   ].join('\n');
+  const json = {
+    benchmark: 'ingest',
+    mix: 'p0-daily',
+    rows: options.rows,
+    rowsByApi,
+    tradeDates: days.length,
+    options: { ...options, json: undefined },
+    environment: { ...env, loadAtEnd },
+    processor: {
+      transactions: stats.batches,
+      published: stats.published,
+      cpuSeconds: oursCpuSeconds,
+      rssBeforeBytes: rssBefore,
+      peakRssBytes: rssPeak,
+      firstWriteSeconds: oursFirst,
+    },
+    results: results.map((r) => ({ ...r, rowsPerSecond: r.rows / r.seconds })),
+    ratios,
+  };
+  return { text, json };
 }
 
 async function main(): Promise<void> {
@@ -351,7 +458,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    console.log(await bench(options, benchServices(process.env), cleanup));
+    const { text, json } = await bench(options, benchServices(process.env), cleanup);
+    console.log(text);
+    if (options.json) await writeFile(options.json, `${JSON.stringify(json, null, 2)}\n`);
   } finally {
     say('cleaning up');
     await cleanup.run();

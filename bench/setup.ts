@@ -110,6 +110,8 @@ export interface Environment {
   cores: string;
   /** 1-minute load average at the start: other work on the machine skews every figure. */
   load: string;
+  /** 1-, 5- and 15-minute load averages at the start, as `uptime` prints them. */
+  loadAverages: number[];
   node: string;
   postgres: string;
   kafka: string;
@@ -145,6 +147,7 @@ export async function environment(admin: Admin, pool: pg.Pool): Promise<Environm
   return {
     cores: `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`,
     load: (loadavg()[0] ?? 0).toFixed(2),
+    loadAverages: loadavg().map((l) => Number(l.toFixed(2))),
     node: process.version,
     postgres: rows[0]?.server_version ?? 'unknown',
     kafka,
