@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { commandContext } from './commands/context.js';
 import { registerControlCommands } from './commands/control.js';
+import { registerDataCommands } from './commands/data.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerServiceCommands } from './commands/services.js';
 import { type DependencySettings, reportFailure, wantsStacks } from './failure.js';
@@ -33,6 +34,7 @@ const ctx = commandContext(program);
 registerServiceCommands(ctx);
 registerPipelineCommands(ctx);
 registerControlCommands(ctx);
+registerDataCommands(ctx);
 
 /** Addresses from the config, when it loaded, so a refused connection names its setting. */
 function settings(): DependencySettings {

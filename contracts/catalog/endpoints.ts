@@ -100,6 +100,29 @@ export const ENDPOINTS = [
     specialPermission: false,
   },
   {
+    apiName: 'adj_factor',
+    title: 'A-share adjustment factors',
+    role: 'market',
+    assetClass: 'stock',
+    batch: 'p0',
+    switch: 'p0Enabled',
+    params: DAILY_PARAMS,
+    fields: [
+      str('ts_code'),
+      date('trade_date'),
+      flt(
+        'adj_factor',
+        'cumulative backward factor: steps up on each ex-rights day by the previous close over the ex-rights reference (daily.pre_close)',
+      ),
+    ],
+    // limit unverified; the docs promise a whole market day in one call (about 5,400 stocks today).
+    rowLimit: 6000,
+    naturalKey: ['ts_code', 'trade_date'],
+    timeField: 'trade_date',
+    fetchMode: 'trade_date',
+    specialPermission: false,
+  },
+  {
     apiName: 'stock_basic',
     title: 'A-share listing reference',
     role: 'reference',

@@ -1,8 +1,8 @@
 /**
  * The rows the processors write, table by table: the shape of infra/migrations/sql/002 (+005 for
- * fut_wsr) as the normalizers, the sink and the normalized topics see it. Bookkeeping columns are
- * not listed: `updated_at` everywhere, `content_hash` where `hashed`, and `source_topic`,
- * `source_partition`, `source_offset` where `sourced`. An integration test compares this file with
+ * fut_wsr, +008 for adj_factor) as the normalizers, the sink and the normalized topics see it.
+ * Bookkeeping columns are not listed: `updated_at` everywhere, `content_hash` where `hashed`, and
+ * `source_topic`, `source_partition`, `source_offset` where `sourced`. An integration test compares this file with
  * the migrated database, so the two cannot drift apart silently.
  */
 export type ColumnType = 'text' | 'date' | 'timestamptz' | 'double' | 'boolean' | 'jsonb';
@@ -40,6 +40,7 @@ export type TableName =
   | 'fut_wsr'
   | 'daily_basic'
   | 'moneyflow'
+  | 'adj_factor'
   | 'instrument'
   | 'trade_calendar';
 
@@ -169,6 +170,13 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
       'net_mf_vol',
       'net_mf_amount',
     ),
+    hashed: true,
+    sourced: false,
+  },
+  adj_factor: {
+    name: 'adj_factor',
+    key: [keyText('ts_code'), keyDate('trade_date')],
+    values: doubles('adj_factor'),
     hashed: true,
     sourced: false,
   },

@@ -14,6 +14,7 @@ const notUsedIsEmpty = (name: string): Source => derive([name], (row) => row.tex
 const SERIES: Readonly<Record<string, { table: TableName; overrides?: Readonly<Record<string, Source>> }>> = {
   daily_basic: { table: 'daily_basic' },
   moneyflow: { table: 'moneyflow' },
+  adj_factor: { table: 'adj_factor' },
   fut_holding: { table: 'fut_holding' },
   fut_wsr: {
     table: 'fut_wsr',

@@ -4,7 +4,7 @@ import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
 import { type PhaseRecord, switchStates } from '../policy/switches.js';
 
 /** Where a module's rows are stored. */
-export type StorageTable = 'market_bar' | 'daily_basic' | 'moneyflow';
+export type StorageTable = 'market_bar' | 'daily_basic' | 'moneyflow' | 'adj_factor';
 
 export interface MatrixModule {
   module: string;
@@ -22,8 +22,8 @@ const SPECS: readonly EndpointSpec[] = ENDPOINTS.filter(
 );
 export const MATRIX_MODULES: readonly string[] = SPECS.map((s) => s.apiName);
 
-/** These two keep their own tables, named after the endpoint; every other daily bar is a market_bar row. */
-const OWN_TABLE: ReadonlySet<string> = new Set<StorageTable>(['daily_basic', 'moneyflow']);
+/** These keep their own tables, named after the endpoint; every other daily bar is a market_bar row. */
+const OWN_TABLE: ReadonlySet<string> = new Set<StorageTable>(['daily_basic', 'moneyflow', 'adj_factor']);
 
 const BATCH_SWITCH: Partial<Record<EndpointSpec['batch'], FlagName>> = {
   p0: 'p0Enabled',

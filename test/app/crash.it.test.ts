@@ -15,7 +15,15 @@ import { foldControlLog } from '../../projections/log/control-view.js';
 import { type IsolatedDatabase, isolatedSchema, services, uniqueName } from '../harness/services.js';
 import { type CrashBackend, embeddedBackend, prefixedKafkaBackend } from './crash/backend.js';
 import { committedOffsets, endOffsets, keyCounts } from './crash/log.js';
-import { calendarRows, expectedBars, ofAsset, openDates, P0_BARS } from './crash/market.js';
+import {
+  calendarRows,
+  expectedBars,
+  expectedPerDay,
+  ofAsset,
+  openDates,
+  P0_BARS,
+  P0_DATED,
+} from './crash/market.js';
 import {
   barsPerDay,
   count,
@@ -212,11 +220,14 @@ async function expectSandboxRows(world: World, ends: Map<string, number>): Promi
   expect(await barsPerDay(world.db.pool)).toEqual(bars);
   expect(await rowsPerDay(world.db.pool, 'futures_bar_ext')).toEqual(ofAsset(bars, 'futures'));
   expect(await rowsPerDay(world.db.pool, 'spot_sge_bar_ext')).toEqual(ofAsset(bars, 'spot'));
+  expect(await rowsPerDay(world.db.pool, 'adj_factor')).toEqual(
+    expectedPerDay(world.market, 'adj_factor', world.days),
+  );
   expect(await count(world.db.pool, 'trade_calendar')).toBe(calendarRows(world.market, world.from, world.to));
   // Reference snapshots are fetched once per range, before any kill: one instrument per record.
   const recordsOf = (api: string) =>
     sum([...ends].filter(([slot]) => slot.startsWith(`${rawTopic(api)}/`)).map(([, n]) => n));
-  const notReference = [...P0_BARS.map((b) => b.api), 'trade_cal'];
+  const notReference = [...P0_DATED, 'trade_cal'];
   const referenceRecords = total(ends) - sum(notReference.map(recordsOf));
   expect(await count(world.db.pool, 'instrument')).toBe(referenceRecords);
 }

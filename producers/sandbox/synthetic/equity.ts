@@ -2,7 +2,7 @@ import type { WireRow } from '../dataset.js';
 import type { Query } from '../filter.js';
 import { formatYmd } from './dates.js';
 import type { Market } from './market.js';
-import { type DayBar, limitDown, limitUp } from './paths.js';
+import { adjustmentFactor, type DayBar, limitDown, limitUp, preClose } from './paths.js';
 import { mix } from './prng.js';
 import { pct, price, round, shapeOf, type Values } from './rows.js';
 import type { ChainDef, EtfDef, IndexDef, StockDef } from './universe.js';
@@ -320,12 +320,31 @@ export function moneyflow(m: Market, q: Query): WireRow[] {
   return rows;
 }
 
+/**
+ * Adjustment factors for every listed day, suspended ones included (Tushare serves those too):
+ * consistent with `daily`, so pre_close × factor(day) = the previous close × factor(previous day).
+ */
+export function adjFactor(m: Market, q: Query): WireRow[] {
+  const shape = shapeOf(q.apiName);
+  const rows: WireRow[] = [];
+  for (const [s, t] of stockDays(m, q, false)) {
+    rows.push(
+      shape.build({
+        ts_code: s.tsCode,
+        trade_date: m.cn.days[t],
+        adj_factor: round(adjustmentFactor(m.chain(s), s.adjBase, t), 6),
+      }),
+    );
+  }
+  return rows;
+}
+
 /** Pre-market reference for every listed day, suspended days included: the day's limit prices. */
 export function stkPremarket(m: Market, q: Query): WireRow[] {
   const shape = shapeOf(q.apiName);
   const rows: WireRow[] = [];
   for (const [s, t] of stockDays(m, q, false)) {
-    const pre = m.chain(s).close[t] as number;
+    const pre = preClose(m.chain(s), t);
     const limit = s.limitPct as number;
     rows.push(
       shape.build({

@@ -4,6 +4,7 @@ import { type ParamValues, parseQuery, type Query, select } from '../filter.js';
 import type { CalendarName } from './calendar.js';
 import { formatYmd } from './dates.js';
 import {
+  adjFactor,
   daily,
   dailyBasic,
   fundBasic,
@@ -33,6 +34,7 @@ type Generator = (m: Market, q: Query) => WireRow[];
 /** One generator per catalog endpoint: the Record type makes a missing one a compile error. */
 const GENERATORS: Readonly<Record<ApiName, Generator>> = {
   daily,
+  adj_factor: adjFactor,
   stock_basic: stockBasic,
   trade_cal: tradeCal,
   fund_daily: fundDaily,

@@ -14,6 +14,11 @@ export interface Chain {
   readonly close: Int32Array;
   /** halted[t] = 1 when suspended on trading day t (its close carries the last one). */
   readonly halted: Uint8Array | null;
+  /**
+   * Ex-rights days: trading day t → that day's ex-rights reference price (the previous close less
+   * the cash dividend), in ascending t. The day's moves and limits are measured from it.
+   */
+  readonly exRights: ReadonlyMap<number, number>;
 }
 
 export interface DayBar {
@@ -27,6 +32,8 @@ export interface DayBar {
 }
 
 const CHAIN_SALT = 0x5eed_c1a1;
+/** Ex-rights days draw from a stream of their own, so paying a dividend shifts no other draw. */
+const EX_RIGHTS_SALT = 0xd1d1_de0d;
 /** Pull towards the starting level per day, so paths over years stay in a believable band. */
 const MEAN_REVERSION = 0.002;
 
@@ -43,9 +50,11 @@ export function limitDown(pre: number, pct: number): number {
 export function buildChain(def: ChainDef, factor: Float64Array, days: number): Chain {
   const close = new Int32Array(days + 1);
   const halted = def.halt === null ? null : new Uint8Array(days);
+  const exRights = new Map<number, number>();
   const rng = new Rng(mix(def.seed, CHAIN_SALT));
+  const exRng = new Rng(mix(def.seed, EX_RIGHTS_SALT));
   let p = Math.max(1, Math.round(def.initial * def.scale));
-  const anchor = Math.log(p);
+  let anchor = Math.log(p);
   close[def.firstIdx] = p;
   let haltLeft = 0;
   for (let t = def.firstIdx; t < def.endIdx; t++) {
@@ -55,6 +64,7 @@ export function buildChain(def: ChainDef, factor: Float64Array, days: number): C
     const jz = rng.clippedNormal(4);
     const h = rng.next();
     const hl = rng.next();
+    const ex = exRng.next();
     if (halted !== null && def.halt !== null) {
       if (haltLeft === 0 && t > def.firstIdx && t < def.endIdx - 1 && h < def.halt.start) {
         haltLeft =
@@ -65,6 +75,16 @@ export function buildChain(def: ChainDef, factor: Float64Array, days: number): C
         halted[t] = 1;
         close[t + 1] = p;
         continue;
+      }
+    }
+    const dividend = def.dividend ?? null;
+    if (dividend !== null && t > def.firstIdx && ex < dividend.chance) {
+      // A cash dividend: the day trades from the previous close less the dividend (at most a tenth).
+      const ref = Math.max(1, p - Math.min(Math.round(dividend.perShare * def.scale), Math.round(p / 10)));
+      if (ref < p) {
+        exRights.set(t, ref);
+        anchor -= Math.log(p / ref);
+        p = ref;
       }
     }
     let r =
@@ -83,16 +103,32 @@ export function buildChain(def: ChainDef, factor: Float64Array, days: number): C
     close[t + 1] = c;
     p = c;
   }
-  return { close, halted };
+  return { close, halted, exRights };
 }
 
 export function isTrading(def: ChainDef, chain: Chain, t: number): boolean {
   return t >= def.firstIdx && t < def.endIdx && (chain.halted === null || chain.halted[t] === 0);
 }
 
-/** The previous close of trading day t (the last close before it, across suspensions). */
+/**
+ * The reference price of trading day t: the last close before it (across suspensions), or on an
+ * ex-rights day that close less the dividend. Tushare serves it as `pre_close`.
+ */
 export function preClose(chain: Chain, t: number): number {
-  return chain.close[t] as number;
+  return chain.exRights.get(t) ?? (chain.close[t] as number);
+}
+
+/**
+ * Tushare's cumulative backward adjustment factor on day t: `base` times, for every ex-rights day up
+ * to t, the previous close over the ex-rights reference. price × factor is continuous across them.
+ */
+export function adjustmentFactor(chain: Chain, base: number, t: number): number {
+  let factor = base;
+  for (const [day, ref] of chain.exRights) {
+    if (day > t) break;
+    factor *= (chain.close[day] as number) / ref;
+  }
+  return factor;
 }
 
 /**
@@ -101,7 +137,7 @@ export function preClose(chain: Chain, t: number): number {
  */
 export function dayBar(def: ChainDef, chain: Chain, t: number, dayKey: number, rng: Rng): DayBar | null {
   if (!isTrading(def, chain, t)) return null;
-  const pre = chain.close[t] as number;
+  const pre = preClose(chain, t);
   const close = chain.close[t + 1] as number;
   rng.reseed(mix(def.seed, dayKey));
   const up = def.limitPct === null ? Number.POSITIVE_INFINITY : limitUp(pre, def.limitPct);

@@ -52,6 +52,13 @@ export interface ChainDef {
   readonly halt: HaltModel | null;
   /** Typical daily volume, lots. */
   readonly baseVol: number;
+  /** Cash dividends (stocks only): the daily chance of an ex-rights day and the CNY paid per share. */
+  readonly dividend?: DividendModel | null;
+}
+
+export interface DividendModel {
+  readonly chance: number;
+  readonly perShare: number;
 }
 
 export type Board = 'sh_main' | 'star' | 'sz_main' | 'chinext' | 'bj';
@@ -144,6 +151,8 @@ export interface StockDef extends ChainDef {
   readonly sps: number;
   readonly spsTtm: number;
   readonly dps: number | null;
+  /** adj_factor before the range: 1 for a listing inside it, the product of earlier ex-rights days otherwise. */
+  readonly adjBase: number;
 }
 
 export interface EtfDef extends ChainDef {
@@ -192,6 +201,16 @@ function tradingSpan(cal: TradingCalendar, list: DayNum, delist: DayNum | null):
 const lognormal = (rng: Rng, median: number, spread: number) => median * Math.exp(spread * rng.normal());
 const round = (v: number, decimals: number) => Math.round(v * 10 ** decimals) / 10 ** decimals;
 
+/** About two ex-rights days a year for a dividend payer, so a month of a small market holds some. */
+const DIVIDEND_CHANCE = 2 / 245;
+const ADJ_BASE_SALT = 0xad1f_ac70;
+
+/** A listing inside the range starts at 1, as Tushare's factors do; older stocks carry their history. */
+function adjBaseOf(tsCode: string, seed: number, listedInRange: boolean): number {
+  if (listedInRange) return 1;
+  return round(1 + 40 * new Rng(hashString(tsCode, seed ^ ADJ_BASE_SALT)).next() ** 2, 3);
+}
+
 /**
  * Stocks. Codes run up from each board's first code, so a bigger market only adds codes. Some
  * features are placed by ordinal so even the tiny market has them: every 8th code of a board (from
@@ -236,7 +255,7 @@ export function buildStocks(range: Range, count: number): StockDef[] {
       const eyield = 0.05 + 0.045 * rng.normal();
       const eps = round(initial * eyield, 4);
       const sps = round(initial / lognormal(rng, 2.5, 0.6), 4);
-      out.push({
+      const stock: Omit<StockDef, 'dividend' | 'adjBase'> = {
         tsCode,
         seed: h,
         firstIdx,
@@ -282,6 +301,11 @@ export function buildStocks(range: Range, count: number): StockDef[] {
         sps,
         spsTtm: round(sps * rng.between(0.9, 1.1), 4),
         dps: rng.chance(0.3) ? null : round(initial * rng.between(0.004, 0.04), 4),
+      };
+      out.push({
+        ...stock,
+        dividend: stock.dps === null ? null : { chance: DIVIDEND_CHANCE, perShare: stock.dps },
+        adjBase: adjBaseOf(tsCode, seed, inRange),
       });
     }
   }

@@ -1,11 +1,22 @@
 import { type ApiName, endpointsForBatch } from '../../../contracts/catalog/index.js';
 import { CALENDAR_API, calendarParams, openDatesOf } from '../../../producers/fetch/planner.js';
 import type { SandboxDataset } from '../../../producers/sandbox/dataset.js';
+import { matrixModule } from '../../../projections/matrix/modules.js';
+
+/** The P0 per-trade-date endpoints: the bars, and those with tables of their own (adj_factor). */
+export const P0_DATED: readonly ApiName[] = endpointsForBatch('p0')
+  .filter((spec) => spec.role === 'market')
+  .map((spec) => spec.apiName as ApiName);
 
 /** The P0 endpoints that land in market_bar, with the asset class their rows carry there. */
 export const P0_BARS = endpointsForBatch('p0')
-  .filter((spec) => spec.role === 'market')
+  .filter((spec) => spec.role === 'market' && matrixModule(spec.apiName).table === 'market_bar')
   .map((spec) => ({ api: spec.apiName as ApiName, asset: spec.assetClass }));
+
+/** What the sandbox serves of one endpoint per YYYYMMDD over the days. */
+export function expectedPerDay(dataset: SandboxDataset, api: ApiName, days: readonly string[]) {
+  return Object.fromEntries(days.map((day) => [day, dataset.query(api, { trade_date: day }).length]));
+}
 
 /** The open trade dates a fetch of the range plans, read from the sandbox as the fetch reads them. */
 export function openDates(dataset: SandboxDataset, from: string, to: string): string[] {

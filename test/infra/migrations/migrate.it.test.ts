@@ -12,6 +12,7 @@ import {
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 
 const TIME_SERIES = [
+  'adj_factor',
   'daily_basic',
   'fut_holding',
   'fut_wsr',

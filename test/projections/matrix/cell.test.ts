@@ -55,6 +55,7 @@ describe('matrix modules', () => {
   it("are the catalog's daily market endpoints, stored in market_bar or their own table", () => {
     expect(MATRIX_MODULES).toEqual([
       'daily',
+      'adj_factor',
       'fund_daily',
       'fut_daily',
       'sge_daily',
@@ -69,6 +70,7 @@ describe('matrix modules', () => {
       calendar: 'exchange',
     });
     expect(matrixModule('moneyflow')).toMatchObject({ assetClass: 'stock', table: 'moneyflow' });
+    expect(matrixModule('adj_factor')).toMatchObject({ assetClass: 'stock', table: 'adj_factor' });
     expect(matrixModule('fx_daily')).toMatchObject({ calendar: 'weekdays', switches: ['p1Enabled'] });
     expect(() => matrixModule('stk_mins')).toThrow(ValidationError);
   });

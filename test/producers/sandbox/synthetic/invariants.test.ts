@@ -9,6 +9,14 @@ const daily = market.query('daily', whole);
 const premarket = market.query('stk_premarket', whole);
 const key = (r: WireRow) => `${r.ts_code}|${r.trade_date}`;
 const dailyByKey = new Map(daily.map((r) => [key(r), r]));
+const adjFactors = market.query('adj_factor', whole);
+
+/** Days whose adj_factor is above the stock's previous one: the ex-rights days. */
+const exRightsDays = new Set(
+  [...groupAscending(adjFactors, 'ts_code', 'trade_date').values()].flatMap((list) =>
+    list.filter((r, i) => i > 0 && num(r, 'adj_factor') > num(list[i - 1] as WireRow, 'adj_factor')).map(key),
+  ),
+);
 
 /**
  * Checks over many rows collect the rows that break a rule and assert the list is empty, so a
@@ -44,8 +52,14 @@ function barViolations(rows: readonly WireRow[], pctDecimals: number, priceDecim
   });
 }
 
-/** pre_close of each row must be the close of the same instrument's previous row. */
-function chainViolations(rows: readonly WireRow[]): { broken: string[]; gaps: number } {
+/**
+ * pre_close of each row must be the close of the same instrument's previous row, except on a day
+ * `exRights` names: there it is the ex-rights reference, below the last close.
+ */
+function chainViolations(
+  rows: readonly WireRow[],
+  exRights: (r: WireRow) => boolean = () => false,
+): { broken: string[]; gaps: number } {
   const index = new Map(market.tradingDays().map((d, i) => [d, i]));
   const broken: string[] = [];
   let gaps = 0;
@@ -53,7 +67,7 @@ function chainViolations(rows: readonly WireRow[]): { broken: string[]; gaps: nu
     for (let i = 1; i < list.length; i++) {
       const prev = list[i - 1] as WireRow;
       const cur = list[i] as WireRow;
-      if (cur.pre_close !== prev.close)
+      if (exRights(cur) ? num(cur, 'pre_close') >= num(prev, 'close') : cur.pre_close !== prev.close)
         broken.push(`${key(cur)}: pre_close ${cur.pre_close}, last close ${prev.close}`);
       if ((index.get(String(cur.trade_date)) as number) - (index.get(String(prev.trade_date)) as number) > 1)
         gaps++;
@@ -71,10 +85,11 @@ describe('stock daily bars', () => {
     expect(barViolations(daily, 2, 2)).toEqual([]);
   });
 
-  it('chains pre_close to the last close, across suspensions', () => {
-    const { broken, gaps } = chainViolations(daily);
+  it('chains pre_close to the last close across suspensions, and below it on ex-rights days', () => {
+    const { broken, gaps } = chainViolations(daily, (r) => exRightsDays.has(key(r)));
     expect(broken).toEqual([]);
     expect(gaps).toBeGreaterThan(10);
+    expect(exRightsDays.size).toBeGreaterThan(20);
   });
 
   it('has suspended days: listed (a pre-market row) but no bar', () => {
@@ -130,6 +145,33 @@ describe('ETF and index daily bars', () => {
       expect(barViolations(rows, 4, 4)).toEqual([]);
       expect(chainViolations(rows).broken).toEqual([]);
     }
+  });
+});
+
+describe('adj_factor', () => {
+  it('has a row for every listed day, suspended ones included, and never falls', () => {
+    const premarketKeys = new Set(premarket.map(key));
+    expect(adjFactors.map(key).sort()).toEqual([...premarketKeys].sort());
+    const falls = [...groupAscending(adjFactors, 'ts_code', 'trade_date').values()].flatMap((list) =>
+      list.filter((r, i) => i > 0 && num(r, 'adj_factor') < num(list[i - 1] as WireRow, 'adj_factor')),
+    );
+    expect(falls.map(key)).toEqual([]);
+  });
+
+  it('steps exactly where daily prices go ex-rights: pre_close × factor = last close × last factor', () => {
+    const factor = new Map(adjFactors.map((r) => [key(r), num(r, 'adj_factor')]));
+    const offenders: string[] = [];
+    for (const list of groupAscending(daily, 'ts_code', 'trade_date').values()) {
+      for (let i = 1; i < list.length; i++) {
+        const prev = list[i - 1] as WireRow;
+        const cur = list[i] as WireRow;
+        const before = num(prev, 'close') * (factor.get(key(prev)) as number);
+        const after = num(cur, 'pre_close') * (factor.get(key(cur)) as number);
+        // Factors carry six decimals: the two sides agree to well under a cent per share.
+        if (Math.abs(after / before - 1) > 1e-5) offenders.push(`${key(cur)}: ${after} vs ${before}`);
+      }
+    }
+    expect(offenders.slice(0, 20)).toEqual([]);
   });
 });
 
