@@ -151,6 +151,10 @@ describe('the roadmap scenario on Kafka + registry + PostgreSQL 15', () => {
        SELECT i.asset_class, i.ts_code, c.cal_date, 10, '\\x01', 'tushare.raw.test', 0, 0
          FROM instrument i CROSS JOIN trade_calendar c WHERE c.is_open`,
     );
+    await db.pool.query(
+      `INSERT INTO adj_factor (ts_code, trade_date, adj_factor, content_hash)
+       SELECT ts_code, trade_date, 1, '\\x01' FROM market_bar WHERE asset_class = 'stock'`,
+    );
   });
   afterAll(async () => {
     await log?.close();

@@ -289,15 +289,20 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
     const daily = RANGE_DATES.map((d) => matrix.cells.find((c) => c.module === 'daily' && c.tradeDate === d));
     expect(daily.map((c) => c?.status)).toEqual(DAILY_STATUSES);
     expect(daily.map((c) => c?.coverage)).toEqual([null, null, 1, 0.5, 0]);
+    const adj = RANGE_DATES.map(
+      (d) => matrix.cells.find((c) => c.module === 'adj_factor' && c.tradeDate === d)?.status,
+    );
+    expect(adj).toEqual(DAILY_STATUSES);
     // Nothing else is stored, listed or switched on in this schema.
-    expect(matrix.cells.filter((c) => c.module !== 'daily').every((c) => c.status === 'not_applicable')).toBe(
+    const stock = new Set(['daily', 'adj_factor']);
+    expect(matrix.cells.filter((c) => !stock.has(c.module)).every((c) => c.status === 'not_applicable')).toBe(
       true,
     );
     expect(matrix.summary.byStatus).toEqual({
-      complete: 1,
-      partial: 1,
-      missing: 1,
-      not_applicable: matrix.cells.length - 3,
+      complete: 2,
+      partial: 2,
+      missing: 2,
+      not_applicable: matrix.cells.length - 6,
     });
   });
 

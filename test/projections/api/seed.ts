@@ -189,6 +189,13 @@ export async function seedProjections(pool: pg.Pool): Promise<void> {
        VALUES ('stock', $1, to_date($2, 'YYYYMMDD'), 10, '\\x01', 'tushare.raw.daily', 0, 0)`,
       [code, day],
     );
+  // The same days have their adjustment factors, so the adj_factor cells follow the daily ones.
+  for (const [code, day] of bars)
+    await pool.query(
+      `INSERT INTO adj_factor (ts_code, trade_date, adj_factor, content_hash)
+       VALUES ($1, to_date($2, 'YYYYMMDD'), 1, '\\x01')`,
+      [code, day],
+    );
 
   for (const run of RUNS)
     await pool.query(

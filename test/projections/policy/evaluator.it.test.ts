@@ -140,6 +140,10 @@ describe('the gate and alert evaluator on PostgreSQL 15 with the embedded log', 
        SELECT i.asset_class, i.ts_code, c.cal_date, 10, '\\x01', 'tushare.raw.test', 0, 0
          FROM instrument i CROSS JOIN trade_calendar c WHERE c.is_open`,
     );
+    await db.pool.query(
+      `INSERT INTO adj_factor (ts_code, trade_date, adj_factor, content_hash)
+       SELECT ts_code, trade_date, 1, '\\x01' FROM market_bar WHERE asset_class = 'stock'`,
+    );
 
     // Phase B, with the P0 runs of the last three sessions finished ok.
     await setFlags(commands, {
