@@ -255,7 +255,9 @@ export function buildStocks(range: Range, count: number): StockDef[] {
       const eyield = 0.05 + 0.045 * rng.normal();
       const eps = round(initial * eyield, 4);
       const sps = round(initial / lognormal(rng, 2.5, 0.6), 4);
-      const stock: Omit<StockDef, 'dividend' | 'adjBase'> = {
+      // One literal (one hidden class for every stock, as hot loops read these); the dividend is set
+      // after, because its dps is the literal's last draw.
+      const stock: { -readonly [K in keyof StockDef]: StockDef[K] } = {
         tsCode,
         seed: h,
         firstIdx,
@@ -301,12 +303,11 @@ export function buildStocks(range: Range, count: number): StockDef[] {
         sps,
         spsTtm: round(sps * rng.between(0.9, 1.1), 4),
         dps: rng.chance(0.3) ? null : round(initial * rng.between(0.004, 0.04), 4),
-      };
-      out.push({
-        ...stock,
-        dividend: stock.dps === null ? null : { chance: DIVIDEND_CHANCE, perShare: stock.dps },
+        dividend: null,
         adjBase: adjBaseOf(tsCode, seed, inRange),
-      });
+      };
+      if (stock.dps !== null) stock.dividend = { chance: DIVIDEND_CHANCE, perShare: stock.dps };
+      out.push(stock);
     }
   }
   return out;
