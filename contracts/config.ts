@@ -190,6 +190,12 @@ export const ConfigSchema = z.object({
   server: z.object({
     host: z.string().min(1).default('127.0.0.1'),
     port: port.default(8080),
+    /**
+     * Where `fetch`, `process` and `run` serve their own /metrics while they work (the Tushare,
+     * fetch and processor families and the process's); none by default. `serve` has /metrics on its
+     * API port.
+     */
+    metricsPort: port.optional(),
     /** Bearer token for POST routes; without it the API is read-only. */
     adminToken: z
       .string()
@@ -253,6 +259,7 @@ export const ENV_VARS = {
   XASSET_PGLITE_PORT: 'local.pglitePort',
   XASSET_HTTP_HOST: 'server.host',
   XASSET_HTTP_PORT: 'server.port',
+  XASSET_METRICS_PORT: 'server.metricsPort',
   XASSET_ADMIN_TOKEN: 'server.adminToken',
   XASSET_LOG_LEVEL: 'logLevel',
 } as const;

@@ -17,6 +17,7 @@ import type { Sandbox } from '../../producers/sandbox/server.js';
 import { type JobResult, runJob } from '../daily-job.js';
 import { renderDemoSummary, summarizeStore } from '../demo.js';
 import { exitCodeOfRun } from '../failure.js';
+import { withMetricsServer } from '../metrics-server.js';
 import { bootstrapToB } from '../phase.js';
 import { processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import type { Runtime } from '../runtime.js';
@@ -72,6 +73,9 @@ function checkDates(options: { from?: string; to?: string }): void {
 /** The data path: sandbox, fetch, process, run, demo. */
 export function registerPipelineCommands(ctx: CommandContext): void {
   const { program, config, logger, withRuntime, print } = ctx;
+  // The data path's commands serve their own /metrics while they work, when a port is configured.
+  const withPipelineRuntime: typeof withRuntime = (cfg, work) =>
+    withMetricsServer(cfg, logger(cfg), () => withRuntime(cfg, work));
 
   program
     .command('sandbox')
@@ -184,7 +188,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
   ).action(async (options: FetchOptions) => {
     checkDates(options);
     selection(options);
-    await withRuntime(config(), async (runtime) => {
+    await withPipelineRuntime(config(), async (runtime) => {
       await setUp(runtime);
       const job = await interruptible((signal) => fetchAction(runtime, options, signal));
       print(jobReport(job));
@@ -196,7 +200,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     .description('normalize and store the raw events not yet processed, then stop (or --follow)')
     .option('--follow', 'keep consuming until interrupted')
     .action(async (options: { follow?: boolean }) => {
-      await withRuntime(config(), async (runtime) => {
+      await withPipelineRuntime(config(), async (runtime) => {
         await setUp(runtime);
         const log = logger(runtime.config);
         const stats = await interruptible((signal) =>
@@ -219,7 +223,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       ),
   ).action(async (options: FetchOptions) => {
     selection(options);
-    await withRuntime(config(), async (runtime) => {
+    await withPipelineRuntime(config(), async (runtime) => {
       await setUp(runtime);
       const fetched = await interruptible((signal) => fetchAction(runtime, options, signal));
       const log = logger(runtime.config);

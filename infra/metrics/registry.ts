@@ -80,6 +80,16 @@ const deadLetters = counter(
   ['stage', 'code'],
 );
 
+/** The registry's exposition without the named families (prom-client joins families the same way). */
+export async function expositionWithout(excluded: ReadonlySet<string>): Promise<string> {
+  const names = metricsRegistry
+    .getMetricsAsArray()
+    .map((metric) => metric.name)
+    .filter((name) => !excluded.has(name));
+  const texts = await Promise.all(names.map((name) => metricsRegistry.getSingleMetricAsString(name)));
+  return `${texts.join('\n')}\n`;
+}
+
 /** Outcome label of a Tushare call: `ok`, or the error code without its prefix (`transient`, …). */
 export const callOutcome = (errorCode?: string): string =>
   errorCode === undefined ? 'ok' : errorCode.replace(/^XASSET_TUSHARE_/, '').toLowerCase();

@@ -1,7 +1,26 @@
 import { Phase } from '../../contracts/events/control.js';
 import { FLAG_NAMES } from '../../contracts/flags.js';
-import { counter, gauge, metricsRegistry } from '../../infra/metrics/registry.js';
+import {
+  metricsRegistry,
+  counter as registerCounter,
+  gauge as registerGauge,
+} from '../../infra/metrics/registry.js';
 import type { MetricsSnapshot } from './schemas.js';
+
+/**
+ * The families read from the projections: true for the whole deployment, so only the process
+ * that answers the control plane's /metrics exposes them (a pipeline process's own /metrics
+ * leaves them out rather than show them unset).
+ */
+export const CONTROL_PLANE_FAMILIES = new Set<string>();
+const gauge: typeof registerGauge = (name, ...rest) => {
+  CONTROL_PLANE_FAMILIES.add(name);
+  return registerGauge(name, ...rest);
+};
+const counter: typeof registerCounter = (name, ...rest) => {
+  CONTROL_PLANE_FAMILIES.add(name);
+  return registerCounter(name, ...rest);
+};
 
 const phase = gauge('xasset_phase', 'The rollout phase: 1 for the current one, 0 for the others.', ['phase']);
 const phaseFrozen = gauge('xasset_phase_frozen', '1 while the current phase is frozen by a gate regression.');

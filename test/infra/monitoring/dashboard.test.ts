@@ -163,7 +163,7 @@ describe('the Grafana dashboard', () => {
     }
   });
 
-  it('reads the data source compose provisions, which scrapes the server compose runs', () => {
+  it('reads the data source compose provisions, which scrapes the server and the processor compose runs', () => {
     const datasources = parse(read('infra/monitoring/grafana/provisioning/datasources/prometheus.yml')) as {
       datasources: { uid: string; url: string }[];
     };
@@ -179,9 +179,11 @@ describe('the Grafana dashboard', () => {
     const scrape = parse(read('infra/monitoring/prometheus.yml')) as {
       scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[];
     };
-    expect(scrape.scrape_configs[0]?.metrics_path).toBe('/metrics');
-    expect(scrape.scrape_configs[0]?.static_configs[0]?.targets).toEqual([
-      `server:${compose.services.server?.environment?.XASSET_HTTP_PORT}`,
+    // The server's API port, and the port the processor serves its own metrics on.
+    const env = (name: string) => compose.services[name]?.environment ?? {};
+    expect(scrape.scrape_configs.map((c) => [c.metrics_path, c.static_configs[0]?.targets])).toEqual([
+      ['/metrics', [`server:${env('server').XASSET_HTTP_PORT}`]],
+      ['/metrics', [`processor:${env('processor').XASSET_METRICS_PORT}`]],
     ]);
     const mounts = (name: string) =>
       Object.fromEntries(
