@@ -25,10 +25,11 @@ describe('xasset process --follow with XASSET_METRICS_PORT', () => {
     const env = { ...process.env, XASSET_STATE_DIR: stateDir, XASSET_SANDBOX_SIZE: 'tiny' };
     const fetched = await run(
       process.execPath,
-      ['bin/xasset.js', 'fetch', '--sandbox', '--from', '20240102', '--to', '20240104'],
+      ['bin/xasset.js', 'fetch', '--sandbox', '--apis', 'daily', '--from', '20240102', '--to', '20240104'],
       { env: { ...env, XASSET_LOG_LEVEL: 'warn' }, timeout: 180_000 },
     );
-    const emitted = (JSON.parse(fetched.stdout) as { stats: { rowsEmitted: number } }).stats.rowsEmitted;
+    const report = JSON.parse(fetched.stdout) as { runs: { stats: { rowsEmitted: number } }[] };
+    const emitted = report.runs.reduce((sum, r) => sum + r.stats.rowsEmitted, 0);
     expect(emitted).toBeGreaterThan(0);
 
     const child = spawn(process.execPath, ['bin/xasset.js', 'process', '--follow'], {
