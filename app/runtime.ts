@@ -99,7 +99,11 @@ export interface SetupReport {
  * and (Kafka mode) every value schema registered with BACKWARD compatibility. Safe to run again.
  */
 export async function setUp(runtime: Runtime, log?: (line: string) => void): Promise<SetupReport> {
-  const migrations = await migrate(runtime.pool, { schema: runtime.config.database.schema, log });
+  const migrations = await migrate(runtime.pool, {
+    schema: runtime.config.database.schema,
+    log,
+    minuteCompressAfterDays: runtime.config.database.minuteCompressAfterDays,
+  });
   const topics = topicDefinitions();
   await runtime.log.ensureTopics(topics);
   await runtime.codec.prepare(topics.map((t) => t.name));

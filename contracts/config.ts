@@ -92,6 +92,8 @@ export const ConfigSchema = z.object({
       .regex(/^[a-z_][a-z0-9_]*$/, 'lower-case SQL identifier')
       .default('public'),
     poolSize: z.coerce.number().int().min(1).max(100).default(8),
+    /** minute_bar chunks older than this many days are compressed (TimescaleDB); 0 turns it off. */
+    minuteCompressAfterDays: z.coerce.number().int().min(0).max(3650).default(30),
   }),
   kafka: z.object({
     brokers: csv.optional(),
@@ -235,6 +237,7 @@ export const ENV_VARS = {
   XASSET_SANDBOX_RECORDED_DIR: 'sandbox.recordedDir',
   XASSET_SANDBOX_FAULTS: 'sandbox.faultsFile',
   XASSET_HEARTBEAT_MS: 'pipeline.heartbeatMs',
+  XASSET_MINUTE_COMPRESS_AFTER_DAYS: 'database.minuteCompressAfterDays',
   XASSET_HEARTBEAT_TIMEOUT_MS: 'pipeline.heartbeatTimeoutMs',
   XASSET_PROCESS_BATCH_SIZE: 'pipeline.processBatchSize',
   XASSET_PROCESS_CONCURRENCY: 'pipeline.processConcurrency',

@@ -2,6 +2,7 @@ import { ENDPOINTS } from './catalog/endpoints.js';
 import { rawTopic } from './catalog/index.js';
 import { CONTROL_TOPIC } from './events/control.js';
 import { DLQ_TOPIC } from './events/dead-letter.js';
+import { MINUTE_ASSETS, minuteTopic, REALTIME_ASSETS, realtimeTopic } from './normalized/intraday.js';
 import { MARKET_ASSETS, marketTopic } from './normalized/market.js';
 
 export interface TopicDefinition {
@@ -32,10 +33,10 @@ export function topicDefinitions(): TopicDefinition[] {
       configs: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * 24 * 3600 * 1000) },
     })),
     // Normalized rows keyed `<asset>|<ts_code>|<trade_date>`: compaction keeps the latest row per key.
-    ...MARKET_ASSETS.map((asset) => ({
-      name: marketTopic(asset),
-      partitions: RAW_PARTITIONS,
-      configs: { 'cleanup.policy': 'compact' },
-    })),
+    ...[
+      ...MARKET_ASSETS.map(marketTopic),
+      ...MINUTE_ASSETS.map(minuteTopic),
+      ...REALTIME_ASSETS.map(realtimeTopic),
+    ].map((name) => ({ name, partitions: RAW_PARTITIONS, configs: { 'cleanup.policy': 'compact' } })),
   ];
 }

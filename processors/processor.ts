@@ -2,7 +2,13 @@ import type pg from 'pg';
 import { rawTopic } from '../contracts/catalog/index.js';
 import { DecodeError, EventLogError, ValidationError, type XassetError } from '../contracts/errors.js';
 import { type DeadLetter, DLQ_TOPIC } from '../contracts/events/dead-letter.js';
-import { isMarketAsset, marketKey, marketTopic, type NormalizedBar } from '../contracts/normalized/market.js';
+import {
+  isMinuteAsset,
+  isRealtimeAsset,
+  minuteTopic,
+  realtimeTopic,
+} from '../contracts/normalized/intraday.js';
+import { isMarketAsset, marketKey, marketTopic } from '../contracts/normalized/market.js';
 import type { TableName } from '../contracts/normalized/tables.js';
 import type { SchemaCodec } from '../infra/codec/schema-codec.js';
 import type { EventLog, LogRecord, OutgoingRecord, Subscription } from '../infra/log/event-log.js';
@@ -12,6 +18,7 @@ import { acceptsCopyFromStdin } from '../infra/store/pg-copy.js';
 import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
 import { canNormalize, normalize } from './normalize/index.js';
 import {
+  type Change,
   type OffsetCommit,
   OffsetMovedError,
   predictChanges,
@@ -32,9 +39,11 @@ export interface ProcessStats {
   rowsWritten: Partial<Record<TableName, number>>;
   inserted: number;
   revisions: number;
+  /** Provisional (realtime) minute bars replaced by their history bar: neither new rows nor revisions. */
+  finalized: number;
   /** Rows whose stored content was already equal (identical re-fetches), within and across batches. */
   duplicates: number;
-  /** Normalized rows appended to `market.<asset>.v1`. */
+  /** Normalized rows appended to `market.<asset>.v1`, `.minute.v1` and `.realtime.v1`. */
   published: number;
   deadLettered: { total: number; byStage: Partial<Record<Stage, number>>; byCode: Record<string, number> };
   /** Database transactions committed. */
@@ -121,6 +130,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
     rowsWritten: {},
     inserted: 0,
     revisions: 0,
+    finalized: 0,
     duplicates: 0,
     published: 0,
     deadLettered: { total: 0, byStage: {}, byCode: {} },
@@ -374,11 +384,14 @@ class ChunkWorker {
       else poison.push(outcome);
     }
     const plan = planBatch(normalized);
-    const bars = plan.byTable.get('market_bar') ?? [];
-    const predicted = await predictChanges(this.options.pool, 'market_bar', bars);
+    const predicted = new Map<TableName, Map<string, Change>>();
+    for (const table of PUBLISHED_TABLES) {
+      const rows = plan.byTable.get(table) ?? [];
+      if (rows.length > 0) predicted.set(table, await predictChanges(this.options.pool, table, rows));
+    }
 
     await this.#appendDeadLetters(poison, deadLettersSent);
-    const publishedNow = await this.#publish(bars, predicted, published);
+    const publishedNow = await this.#publish(plan, predicted, published);
 
     const result = await withTransaction(this.options.pool, async (client) => {
       const sunk = await sinkBatch(client, plan, {
@@ -392,7 +405,7 @@ class ChunkWorker {
 
     for (const commit of nextOffsets.values())
       this.positions.set(slotOf(commit.topic, commit.partition), commit.next);
-    this.#count(fresh.length, skipped, poison, plan, result, publishedNow, started);
+    this.#count(fresh.length, skipped, poison, plan, result, publishedNow, predicted, started);
     this.options.logger?.debug(
       { consumer: this.options.consumer, records: fresh.length, deadLetters: poison.length },
       'batch committed',
@@ -441,29 +454,28 @@ class ChunkWorker {
     if (outgoing.length > 0) await this.options.log.append(this.#prefix + DLQ_TOPIC, outgoing);
   }
 
-  /** Appends the bars the upsert is about to insert or revise, grouped per asset topic. */
+  /** Appends the rows the upsert is about to insert, revise or finalize, grouped per normalized topic. */
   async #publish(
-    bars: readonly PlannedRow[],
-    predicted: ReadonlyMap<string, 'insert' | 'revision'>,
+    plan: BatchPlan,
+    predicted: ReadonlyMap<TableName, ReadonlyMap<string, Change>>,
     published: Set<string>,
   ): Promise<number> {
     const byTopic = new Map<string, OutgoingRecord[]>();
     let count = 0;
-    for (const bar of bars) {
-      const change = predicted.get(bar.key);
-      if (change === undefined) continue;
-      const message = normalizedBar(bar, change === 'revision');
-      const id = `${bar.key}\u0000${message.content_hash}`;
-      if (published.has(id)) continue;
-      published.add(id);
-      const topic = this.#prefix + marketTopic(message.asset_class);
-      const list = byTopic.get(topic) ?? [];
-      list.push({
-        key: marketKey(message.asset_class, message.ts_code, message.trade_date),
-        value: await this.options.codec.encode(topic, message),
-      });
-      byTopic.set(topic, list);
-      count += 1;
+    for (const [table, changes] of predicted) {
+      for (const row of plan.byTable.get(table) ?? []) {
+        const change = changes.get(row.key);
+        if (change === undefined) continue;
+        const message = normalizedMessage(row, change === 'revision');
+        const id = `${table}\u0000${row.key}\u0000${message.content_hash}`;
+        if (published.has(id)) continue;
+        published.add(id);
+        const { topic, key } = publication(table, row);
+        const list = byTopic.get(this.#prefix + topic) ?? [];
+        list.push({ key, value: await this.options.codec.encode(this.#prefix + topic, message) });
+        byTopic.set(this.#prefix + topic, list);
+        count += 1;
+      }
     }
     for (const [topic, outgoing] of byTopic) await this.options.log.append(topic, outgoing);
     return count;
@@ -476,6 +488,7 @@ class ChunkWorker {
     plan: BatchPlan,
     result: SinkResult,
     published: number,
+    predicted: ReadonlyMap<TableName, ReadonlyMap<string, Change>>,
     started: number,
   ): void {
     const { stats } = this;
@@ -487,6 +500,12 @@ class ChunkWorker {
       revised += counts.revised;
       duplicates += counts.duplicates;
     }
+    // A provisional row made final is written like a revision but is none.
+    let finalized = 0;
+    for (const changes of predicted.values())
+      for (const c of changes.values()) if (c === 'finalize') finalized++;
+    revised -= finalized;
+    stats.finalized += finalized;
     stats.records += records;
     stats.skipped += skipped;
     stats.batches += 1;
@@ -513,35 +532,56 @@ class ChunkWorker {
   }
 }
 
-function verifyPrediction(predicted: ReadonlyMap<string, 'insert' | 'revision'>, result: SinkResult): void {
-  const actual = result.changed.get('market_bar') ?? new Map<string, boolean>();
-  if (actual.size !== predicted.size) {
-    throw new PredictionMismatch(`market_bar changed ${actual.size} rows, ${predicted.size} predicted`);
-  }
-  for (const [key, inserted] of actual) {
-    const expected = predicted.get(key);
-    if (expected === undefined || (expected === 'insert') !== inserted) {
-      throw new PredictionMismatch(`market_bar row ${key} changed unlike predicted`);
+/** Tables whose changed rows are published to a normalized topic. */
+const PUBLISHED_TABLES: readonly TableName[] = ['market_bar', 'minute_bar', 'realtime_quote'];
+
+function verifyPrediction(
+  predicted: ReadonlyMap<TableName, ReadonlyMap<string, Change>>,
+  result: SinkResult,
+): void {
+  for (const table of PUBLISHED_TABLES) {
+    const expected = predicted.get(table) ?? new Map<string, Change>();
+    const actual = result.changed.get(table) ?? new Map<string, boolean>();
+    if (actual.size !== expected.size) {
+      throw new PredictionMismatch(`${table} changed ${actual.size} rows, ${expected.size} predicted`);
+    }
+    for (const [key, inserted] of actual) {
+      const change = expected.get(key);
+      if (change === undefined || (change === 'insert') !== inserted) {
+        throw new PredictionMismatch(`${table} row ${key} changed unlike predicted`);
+      }
     }
   }
 }
 
-/** The normalized topic record of a market_bar row and its extension columns. */
-function normalizedBar(bar: PlannedRow, revision: boolean): NormalizedBar {
-  const asset = bar.values.asset_class;
-  if (typeof asset !== 'string' || !isMarketAsset(asset))
-    throw new Error(`not a market asset: ${String(asset)}`);
-  // Written last-wins in reverse precedence (the bar, then extensions in order, win where names
-  // meet); one object and no spreads, as this runs once per published bar.
+/** The normalized topic and record key of a published row. */
+function publication(table: TableName, row: PlannedRow): { topic: string; key: string } {
+  const v = row.values;
+  const asset = String(v.asset_class);
+  if (table === 'market_bar' && isMarketAsset(asset)) {
+    return { topic: marketTopic(asset), key: marketKey(asset, String(v.ts_code), String(v.trade_date)) };
+  }
+  if (table === 'minute_bar' && isMinuteAsset(asset)) {
+    return { topic: minuteTopic(asset), key: `${asset}|${v.ts_code}|${v.freq}|${v.trade_time}` };
+  }
+  if (table === 'realtime_quote' && isRealtimeAsset(asset)) {
+    return { topic: realtimeTopic(asset), key: `${asset}|${v.ts_code}|${v.trade_time}` };
+  }
+  throw new Error(`no normalized topic for ${table} rows of ${asset}`);
+}
+
+/** The normalized topic record of a row and its extension columns, as the topic's schema reads. */
+function normalizedMessage(row: PlannedRow, revision: boolean): Record<string, unknown> {
+  // Written last-wins in reverse precedence (the row, then extensions in order, win where names
+  // meet); one object and no spreads, as this runs once per published row.
   const message: Record<string, unknown> = {};
-  for (let i = bar.dependents.length - 1; i >= 0; i--) Object.assign(message, bar.dependents[i]?.values);
-  Object.assign(message, bar.values);
-  const hash = bar.values.content_hash;
-  message.asset_class = asset;
+  for (let i = row.dependents.length - 1; i >= 0; i--) Object.assign(message, row.dependents[i]?.values);
+  Object.assign(message, row.values);
+  const hash = row.values.content_hash;
   message.content_hash = Buffer.isBuffer(hash) ? hash.toString('hex') : '';
   message.revision = revision;
-  message.source_topic = bar.source.topic;
-  message.source_partition = bar.source.partition;
-  message.source_offset = bar.source.offset;
-  return message as unknown as NormalizedBar;
+  message.source_topic = row.source.topic;
+  message.source_partition = row.source.partition;
+  message.source_offset = row.source.offset;
+  return message;
 }

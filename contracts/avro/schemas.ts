@@ -3,6 +3,14 @@ import { ENDPOINTS } from '../catalog/endpoints.js';
 import { rawTopic } from '../catalog/index.js';
 import { CONTROL_PAYLOADS, CONTROL_TOPIC } from '../events/control.js';
 import { DeadLetter, DLQ_TOPIC } from '../events/dead-letter.js';
+import {
+  MINUTE_ASSETS,
+  minuteBarSchema,
+  minuteTopic,
+  REALTIME_ASSETS,
+  realtimeQuoteSchema,
+  realtimeTopic,
+} from '../normalized/intraday.js';
 import { MARKET_ASSETS, marketBarSchema, marketTopic } from '../normalized/market.js';
 import { avroFromZod, recordFromZod } from './from-zod.js';
 import { earlierRawSchemas, rawSchema } from './raw-schema.js';
@@ -81,6 +89,16 @@ export function topicSchemas(): TopicSchema[] {
       file: `market.${asset}`,
       topic: marketTopic(asset),
       schema: marketBarSchema(asset),
+    })),
+    ...MINUTE_ASSETS.map((asset) => ({
+      file: `market.${asset}.minute`,
+      topic: minuteTopic(asset),
+      schema: minuteBarSchema(asset),
+    })),
+    ...REALTIME_ASSETS.map((asset) => ({
+      file: `market.${asset}.realtime`,
+      topic: realtimeTopic(asset),
+      schema: realtimeQuoteSchema(asset),
     })),
   ];
 }

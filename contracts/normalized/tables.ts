@@ -1,6 +1,6 @@
 /**
  * The rows the processors write, table by table: the shape of infra/migrations/sql/002 (+005 for
- * fut_wsr, +008 for adj_factor) as the normalizers, the sink and the normalized topics see it.
+ * fut_wsr, +008 for adj_factor, +009 for P2) as the normalizers, the sink and the normalized topics see it.
  * Bookkeeping columns are not listed: `updated_at` everywhere, `content_hash` where `hashed`, and
  * `source_topic`, `source_partition`, `source_offset` where `sourced`. An integration test compares this file with
  * the migrated database, so the two cannot drift apart silently.
@@ -28,10 +28,19 @@ export interface TableSpec {
    * exactly when its parent row is inserted or revised.
    */
   extends?: { table: 'market_bar'; assetClass: 'futures' | 'spot' | 'fx' };
+  /**
+   * Has a boolean `provisional` column: a provisional row (realtime) is replaced by a final one of
+   * the same key (history), which counts as finalized, not as a revision; a provisional row never
+   * replaces a final one.
+   */
+  provisional?: true;
 }
 
 export type TableName =
   | 'market_bar'
+  | 'minute_bar'
+  | 'realtime_quote'
+  | 'stk_premarket'
   | 'futures_bar_ext'
   | 'spot_sge_bar_ext'
   | 'fx_bar_ext'
@@ -52,6 +61,7 @@ const dbl = col('double');
 const date = col('date');
 const keyText = col('text', false);
 const keyDate = col('date', false);
+const keyTime = col('timestamptz', false);
 
 const doubles = (...names: string[]) => names.map(dbl);
 
@@ -62,6 +72,42 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
     values: doubles('open', 'high', 'low', 'close', 'pre_close', 'change', 'pct_chg', 'vol', 'amount'),
     hashed: true,
     sourced: true,
+  },
+  // 009: one row per bar; trade_time is the bar's end as an instant, trade_date the trading day it
+  // belongs to (a futures night session's is the next open day).
+  minute_bar: {
+    name: 'minute_bar',
+    key: [keyText('asset_class'), keyText('ts_code'), keyText('freq'), keyTime('trade_time')],
+    values: [
+      keyDate('trade_date'),
+      ...doubles('open', 'high', 'low', 'close', 'vol', 'amount', 'oi'),
+      col('boolean', false)('provisional'),
+    ],
+    hashed: true,
+    sourced: true,
+    provisional: true,
+  },
+  // 009: intraday snapshots of a day bar (rt_etf_k, rt_idx_k); never market_bar, whose row of a day
+  // is its final bar.
+  realtime_quote: {
+    name: 'realtime_quote',
+    key: [keyText('asset_class'), keyText('ts_code'), keyTime('trade_time')],
+    values: [
+      keyDate('trade_date'),
+      text('name'),
+      ...doubles('open', 'high', 'low', 'close', 'pre_close', 'vol', 'amount', 'num'),
+      ...doubles('ask_volume1', 'bid_volume1'),
+    ],
+    hashed: true,
+    sourced: true,
+  },
+  // 009: the pre-market share capital and price limits of a day (special permission).
+  stk_premarket: {
+    name: 'stk_premarket',
+    key: [keyText('ts_code'), keyDate('trade_date')],
+    values: doubles('total_share', 'float_share', 'pre_close', 'up_limit', 'down_limit'),
+    hashed: true,
+    sourced: false,
   },
   futures_bar_ext: {
     name: 'futures_bar_ext',

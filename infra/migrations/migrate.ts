@@ -21,7 +21,14 @@ export interface MigrationReport {
   applied: string[];
   alreadyApplied: number;
   storageMode: StorageMode;
+  /** The minute_bar compression policy: in place, turned off, or why the store cannot have one. */
+  minuteCompression: MinuteCompression;
 }
+
+export type MinuteCompression =
+  | { status: 'policy'; afterDays: number }
+  | { status: 'off' }
+  | { status: 'unsupported'; reason: string };
 
 export type StorageMode = 'timescaledb' | 'postgresql';
 
@@ -47,7 +54,13 @@ export async function loadMigrations(dir = MIGRATIONS_DIR): Promise<Migration[]>
  */
 export async function migrate(
   pool: Pool,
-  options: { schema: string; log?: (line: string) => void; dir?: string },
+  options: {
+    schema: string;
+    log?: (line: string) => void;
+    dir?: string;
+    /** Compress minute_bar chunks older than this (TimescaleDB only); 0 or absent: no policy. */
+    minuteCompressAfterDays?: number;
+  },
 ): Promise<MigrationReport> {
   const migrations = await loadMigrations(options.dir);
   const client = await pool.connect();
@@ -61,7 +74,12 @@ export async function migrate(
       checksum    text NOT NULL,
       applied_at  timestamptz NOT NULL DEFAULT now()
     )`);
-    const report: MigrationReport = { applied: [], alreadyApplied: 0, storageMode: 'postgresql' };
+    const report: MigrationReport = {
+      applied: [],
+      alreadyApplied: 0,
+      storageMode: 'postgresql',
+      minuteCompression: { status: 'off' },
+    };
     for (const migration of migrations) {
       try {
         await client.query('BEGIN');
@@ -96,6 +114,7 @@ export async function migrate(
       }
     }
     report.storageMode = await storageMode(client);
+    report.minuteCompression = await setMinuteCompression(client, options.minuteCompressAfterDays ?? 0);
     return report;
   } finally {
     client.release();
@@ -118,6 +137,40 @@ async function enableTimescale(client: PoolClient, log?: (line: string) => void)
     log?.(
       `timescaledb is available but could not be enabled (${(err as Error).message}); using plain tables`,
     );
+  }
+}
+
+/**
+ * Minute bars are about 240 times the daily rows: chunks past the age users still revise are
+ * compressed (TimescaleDB's columnstore, segmented per instrument and frequency, ordered by time;
+ * TimescaleDB still accepts upserts into them). Re-applied on every start so a changed age takes
+ * effect. Plain PostgreSQL has no hypertables, so no compression; PGlite's TimescaleDB accepts the
+ * policy but runs no background workers, so there it only compresses when the job is run by hand.
+ */
+async function setMinuteCompression(client: PoolClient, afterDays: number): Promise<MinuteCompression> {
+  if (!(await listHypertables(client)).includes('minute_bar')) {
+    return afterDays > 0
+      ? { status: 'unsupported', reason: 'minute_bar is not a hypertable (no TimescaleDB)' }
+      : { status: 'off' };
+  }
+  try {
+    await client.query('BEGIN');
+    await client.query("SELECT remove_compression_policy('minute_bar', if_exists => true)");
+    if (afterDays > 0) {
+      await client.query(`ALTER TABLE minute_bar SET (
+        timescaledb.compress,
+        timescaledb.compress_segmentby = 'asset_class, ts_code, freq',
+        timescaledb.compress_orderby = 'trade_time')`);
+      await client.query('SELECT add_compression_policy($1::regclass, compress_after => $2::interval)', [
+        'minute_bar',
+        `${afterDays} days`,
+      ]);
+    }
+    await client.query('COMMIT');
+    return afterDays > 0 ? { status: 'policy', afterDays } : { status: 'off' };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    return { status: 'unsupported', reason: (err as Error).message };
   }
 }
 

@@ -1,6 +1,7 @@
 import { endpoint, isApiName } from '../../contracts/catalog/index.js';
 import { NormalizeError } from '../../contracts/errors.js';
 import { BAR_APIS, barNormalizer } from './bars.js';
+import { INTRADAY_APIS, intradayNormalizer } from './intraday.js';
 import { MACRO_APIS, macroNormalizer } from './macro.js';
 import { fieldMap } from './plan.js';
 import { calendarNormalizer, INSTRUMENT_APIS, instrumentNormalizer } from './reference.js';
@@ -20,11 +21,12 @@ const NORMALIZERS: ReadonlyMap<string, EndpointNormalizer> = new Map<string, End
   ['trade_cal', calendarNormalizer()],
   ...SERIES_APIS.map((api) => [api, seriesNormalizer(api)] as const),
   ...MACRO_APIS.map((api) => [api, macroNormalizer(api)] as const),
+  ...INTRADAY_APIS.map((api) => [api, intradayNormalizer(api)] as const),
 ]);
 
 const FIELDS = new Map([...NORMALIZERS.keys()].map((api) => [api, fieldMap(endpoint(api))]));
 
-/** api_names the processors can turn into rows; minute and realtime endpoints are not among them yet. */
+/** api_names the processors can turn into rows. */
 export const NORMALIZED_API_NAMES: readonly string[] = [...NORMALIZERS.keys()];
 
 export function canNormalize(apiName: string): boolean {

@@ -16,6 +16,7 @@ const SERIES: Readonly<Record<string, { table: TableName; overrides?: Readonly<R
   moneyflow: { table: 'moneyflow' },
   adj_factor: { table: 'adj_factor' },
   fut_holding: { table: 'fut_holding' },
+  stk_premarket: { table: 'stk_premarket' },
   fut_wsr: {
     table: 'fut_wsr',
     overrides: {

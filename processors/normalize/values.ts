@@ -113,6 +113,39 @@ export class RawRow {
     return scaled === 0 ? 0 : scaled; // -0 and 0 are one value
   }
 
+  /**
+   * A request param from the raw envelope (`freq`, …). Records written before the envelope carried
+   * params have none: a normalizer that needs one fails the record rather than guess.
+   */
+  param(name: string): string {
+    const envelope = this.#raw.envelope as { params?: unknown } | null | undefined;
+    const params = envelope?.params;
+    const value =
+      params !== null && typeof params === 'object' ? (params as Record<string, unknown>)[name] : undefined;
+    if (typeof value !== 'string' || value === '') {
+      this.fail(
+        `missing request param ${name}: the raw envelope does not record it (written before the envelope carried params?)`,
+        { param: name },
+      );
+    }
+    return value;
+  }
+
+  /**
+   * A Tushare `YYYY-MM-DD HH:MM:SS` China-time field as its date (`YYYYMMDD`) and clock (`HH:MM:SS`).
+   * China Standard Time is UTC+8 all year.
+   */
+  chinaTime(name: string): { ymd: string; clock: string } | null {
+    const value = this.text(name);
+    if (value === null) return null;
+    const match = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
+    const ymd = match ? `${match[1]}${match[2]}${match[3]}` : '';
+    if (!match || isoDate(ymd) === undefined || Number(match[4]) > 23 || Number(match[5]) > 59) {
+      this.fail(`field ${name} is not a YYYY-MM-DD HH:MM:SS time: '${value.slice(0, 32)}'`, { field: name });
+    }
+    return { ymd, clock: `${match[4]}:${match[5]}:${match[6] ?? '00'}` };
+  }
+
   /** Any field read by its catalog type, as a JSON value (for jsonb attributes). */
   json(name: string): JsonValue {
     switch (this.#field(name).type) {

@@ -101,6 +101,17 @@ function writeColumns(spec: TableSpec): WriteColumn[] {
 
 const quote = (name: string) => `"${name}"`;
 
+/**
+ * A key column as the text the normalizers write, so returned keys compare equal to planned ones:
+ * an instant in China time with its offset (`2023-08-25T09:30:00+08:00`), whatever the session's
+ * TimeZone; other types as PostgreSQL prints them.
+ */
+function keyText(expression: string, column: ColumnSpec): string {
+  return column.type === 'timestamptz'
+    ? `to_char(${expression} AT TIME ZONE INTERVAL '+08:00', 'YYYY-MM-DD"T"HH24:MI:SS"+08:00"')`
+    : `${expression}::text`;
+}
+
 interface TableSql {
   columns: WriteColumn[];
   createStage: string;
@@ -127,20 +138,26 @@ function buildSql(spec: TableSpec): TableSql {
   const names = columns.map((c) => quote(c.name));
   const keyNames = spec.key.map((c) => quote(c.name));
   const updatable = columns.filter((c) => !spec.key.some((k) => k.name === c.name));
-  let changed = '';
-  if (spec.hashed) changed = 'WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash';
+  const conditions: string[] = [];
+  if (spec.hashed) conditions.push('t.content_hash IS DISTINCT FROM EXCLUDED.content_hash');
   else if (!spec.extends) {
     const values = spec.values.map((c) => quote(c.name));
-    changed = `WHERE (${values.map((v) => `t.${v}`).join(', ')}) IS DISTINCT FROM (${values
-      .map((v) => `EXCLUDED.${v}`)
-      .join(', ')})`;
+    conditions.push(
+      `(${values.map((v) => `t.${v}`).join(', ')}) IS DISTINCT FROM (${values.map((v) => `EXCLUDED.${v}`).join(', ')})`,
+    );
   }
+  // A provisional row never replaces a final one, forced or not.
+  const guard = spec.provisional ? `NOT (NOT t.provisional AND EXCLUDED.provisional)` : undefined;
+  const where = (forced: boolean) => {
+    const all = [...(forced ? [] : conditions), ...(guard ? [guard] : [])];
+    return all.length > 0 ? `WHERE ${all.join(' AND ')}` : '';
+  };
   const upsertSql = (forced: boolean) => `INSERT INTO ${quote(spec.name)} AS t (${names.join(', ')})
       SELECT ${names.join(', ')} FROM ${stageName} WHERE xforce = ${forced} ORDER BY ${keyNames.join(', ')}
       ON CONFLICT (${keyNames.join(', ')}) DO UPDATE SET
         ${[...updatable.map((c) => `${quote(c.name)} = EXCLUDED.${quote(c.name)}`), 'updated_at = now()'].join(', ')}
-      ${forced ? '' : changed}
-      RETURNING ${spec.key.map((c) => `t.${quote(c.name)}::text AS ${quote(c.name)}`).join(', ')}, (t.xmax = 0) AS inserted`;
+      ${where(forced)}
+      RETURNING ${spec.key.map((c) => `${keyText(`t.${quote(c.name)}`, c)} AS ${quote(c.name)}`).join(', ')}, (t.xmax = 0) AS inserted`;
   return {
     columns,
     createStage: `CREATE TEMP TABLE IF NOT EXISTS ${stageName} (${columns
@@ -292,39 +309,51 @@ async function writeAll(
   return result;
 }
 
+/** What an upsert will do with a row: a new key, changed content, or a provisional row made final. */
+export type Change = 'insert' | 'revision' | 'finalize';
+
 /**
- * Which of `rows` an upsert would insert or revise right now: key absent, hash different, or
- * forced. Read before the write transaction, so the normalized topics can be appended before the
- * commit even where the log shares the database's single connection (PGlite); sinkBatch's result
- * is then checked against it.
+ * Which of `rows` an upsert would insert, revise or finalize right now: key absent, hash different,
+ * or forced, minus a provisional row over a final one. Read before the write transaction, so the
+ * normalized topics can be appended before the commit even where the log shares the database's
+ * single connection (PGlite); sinkBatch's result is then checked against it.
  */
 export async function predictChanges(
   db: Queryable,
   table: TableName,
   rows: readonly PlannedRow[],
-): Promise<Map<string, 'insert' | 'revision'>> {
+): Promise<Map<string, Change>> {
   const spec = TABLES[table];
   if (!spec.hashed) throw new Error(`predictChanges needs a hashed table, not ${table}`);
-  const out = new Map<string, 'insert' | 'revision'>();
+  const out = new Map<string, Change>();
   if (rows.length === 0) return out;
   const keys = spec.key;
   const params: unknown[] = [
     ...keys.map((c) => rows.map((r) => r.values[c.name] ?? null)),
     rows.map((r) => r.values.content_hash ?? null),
     rows.map((r) => r.force),
+    rows.map((r) => r.values.provisional === true),
   ];
   const n = keys.length;
-  const { rows: found } = await db.query<{ i: string; missing: boolean }>(
-    `SELECT u.i, t.content_hash IS NULL AS missing
-     FROM unnest(${keys.map((c, i) => `$${i + 1}::${SQL_TYPE[c.type]}[]`).join(', ')}, $${n + 1}::bytea[], $${n + 2}::boolean[])
-       WITH ORDINALITY AS u(${keys.map((_, i) => `k${i}`).join(', ')}, h, f, i)
+  const provisional = spec.provisional === true;
+  const { rows: found } = await db.query<{ i: string; missing: boolean; was_provisional: boolean | null }>(
+    `SELECT u.i, t.content_hash IS NULL AS missing, ${provisional ? 't.provisional' : 'NULL::boolean'} AS was_provisional
+     FROM unnest(${keys.map((c, i) => `$${i + 1}::${SQL_TYPE[c.type]}[]`).join(', ')}, $${n + 1}::bytea[], $${n + 2}::boolean[], $${n + 3}::boolean[])
+       WITH ORDINALITY AS u(${keys.map((_, i) => `k${i}`).join(', ')}, h, f, p, i)
      LEFT JOIN ${quote(table)} t ON ${keys.map((c, i) => `t.${quote(c.name)} = u.k${i}`).join(' AND ')}
-     WHERE u.f OR t.content_hash IS DISTINCT FROM u.h`,
+     WHERE (u.f OR t.content_hash IS DISTINCT FROM u.h)
+       ${provisional ? 'AND NOT (t.provisional IS FALSE AND u.p)' : ''}`,
     params,
   );
-  for (const { i, missing } of found) {
+  for (const { i, missing, was_provisional } of found) {
     const row = rows[Number(i) - 1];
-    if (row) out.set(keyOf(table, row.values), missing ? 'insert' : 'revision');
+    if (!row) continue;
+    const change: Change = missing
+      ? 'insert'
+      : was_provisional === true && row.values.provisional === false
+        ? 'finalize'
+        : 'revision';
+    out.set(keyOf(table, row.values), change);
   }
   return out;
 }

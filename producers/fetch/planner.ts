@@ -18,6 +18,14 @@ import {
 } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import { effectiveFlags, type RolloutFlags } from '../../contracts/flags.js';
+import {
+  barsPerDay,
+  EQUITY_SESSIONS,
+  freqMinutes,
+  maxFuturesBarsPerDay,
+  minuteWindow,
+  sessionsOf,
+} from '../../contracts/sessions.js';
 import { isForward } from '../../projections/reducers/cursors.js';
 import type { TushareParams, TushareRow } from '../tushare/source.js';
 
@@ -129,14 +137,17 @@ export const SLICES: Readonly<Partial<Record<ApiName, readonly TushareParams[]>>
   rt_etf_k: [{ ts_code: '5*.SH', topic: 'HQ_FND_TICK' }, { ts_code: '1*.SZ' }],
 };
 
-/** Bars in one stock trading day per minute frequency; sizes minute windows near one page. */
-const BARS_PER_DAY: Readonly<Record<string, number>> = {
-  '1min': 240,
-  '5min': 48,
-  '15min': 16,
-  '30min': 8,
-  '60min': 4,
-};
+/**
+ * Most bars one instrument has in a trading day at a frequency (contracts/sessions.ts): stocks and
+ * indexes 241 one-minute bars, futures up to their longest exchange day with its night session.
+ * Minute windows hold as many days as fit one page at this count.
+ */
+export function barsPerInstrumentDay(spec: EndpointSpec, freq: string): number {
+  const minutes = freqMinutes(freq) ?? 1;
+  return spec.assetClass === 'futures'
+    ? maxFuturesBarsPerDay(minutes)
+    : barsPerDay(sessionsOf(spec.assetClass) ?? EQUITY_SESSIONS, minutes);
+}
 
 const BATCHES: readonly string[] = ['p0', 'p1', 'p2', 'module'];
 
@@ -250,7 +261,7 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
       const minute = spec.role === 'minute';
       const freq = input.minuteFreq ?? '1min';
       const size = minute
-        ? Math.max(1, Math.floor(spec.rowLimit / (BARS_PER_DAY[freq] ?? BARS_PER_DAY['1min'] ?? 240)))
+        ? Math.max(1, Math.floor(spec.rowLimit / barsPerInstrumentDay(spec, freq)))
         : Math.max(1, input.windowDays ?? spec.rowLimit);
       // A new shard's history starts at the range's first day; the codes already in resume after the cursor.
       const groups = [
@@ -261,14 +272,7 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
         for (const window of windows(start, openDates, size)) {
           for (const code of codes) {
             const params: TushareParams = minute
-              ? {
-                  ts_code: code,
-                  freq,
-                  // Windows meet at 16:00, after every day session and before any night session,
-                  // so a futures night session lands in the window of the trade date it belongs to.
-                  start_date: `${dashed(addDays(window.start, -1))} 16:00:00`,
-                  end_date: `${dashed(window.end)} 16:00:00`,
-                }
+              ? { ts_code: code, freq, ...minuteWindow(window.start, window.end) }
               : { ts_code: code, start_date: window.start, end_date: window.end };
             tasks.push({ apiName, params, cursor: { name, value: window.end } });
           }
@@ -310,7 +314,7 @@ function planRealtime(spec: EndpointSpec, input: PlanInput, openDates: readonly 
   const pool = input.pools?.[apiName] ?? [];
   if (pool.length === 0) return { skip: 'no_pool' };
   const freq = (input.minuteFreq ?? '1min').toUpperCase();
-  const perCall = Math.max(1, Math.floor(spec.rowLimit / (BARS_PER_DAY[freq.toLowerCase()] ?? 240)));
+  const perCall = Math.max(1, Math.floor(spec.rowLimit / barsPerInstrumentDay(spec, freq)));
   const tasks: FetchTask[] = [];
   for (let i = 0; i < pool.length; i += perCall) {
     tasks.push({ apiName, params: { freq, ts_code: pool.slice(i, i + perCall).join(',') } });
@@ -338,8 +342,6 @@ export function windows(
   }
   return out;
 }
-
-const dashed = (ymd: string): string => `${ymd.slice(0, 4)}-${ymd.slice(4, 6)}-${ymd.slice(6, 8)}`;
 
 /**
  * The range of a daily incremental run: from the day after the earliest cursor of the selected

@@ -14,7 +14,8 @@ export function rawRecord(
       page: 0,
       row_index: 0,
       fetched_at: 1_700_000_000_000,
-      params: {},
+      // What the fetch put in the envelope; minute endpoints read freq from it.
+      params: { freq: '1min' },
       ...envelope,
     },
   };
@@ -111,6 +112,9 @@ export function sampleFields(apiName: string, i: number): Record<string, unknown
   const fields: Record<string, unknown> = {};
   for (const field of spec.fields) {
     if (field.type === 'date') fields[field.name] = dayOf(i);
+    else if (field.type === 'datetime')
+      fields[field.name] =
+        `${dayOf(i).slice(0, 4)}-${dayOf(i).slice(4, 6)}-${dayOf(i).slice(6)} 10:${String(i % 60).padStart(2, '0')}:00`;
     else if (field.type === 'float') fields[field.name] = 1.25 + i;
     else if (field.type === 'int') fields[field.name] = 10 + i;
     else fields[field.name] = `${field.name}-${i}`;

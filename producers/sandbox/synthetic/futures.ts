@@ -1,9 +1,10 @@
+import { FUTURES_SESSIONS, tradingDayOf } from '../../../contracts/sessions.js';
 import type { WireRow } from '../dataset.js';
 import type { Query } from '../filter.js';
 import { FUTURES_EXCHANGE_SUFFIX } from '../filter.js';
 import { dashed, formatYmd } from './dates.js';
 import { admitted } from './equity.js';
-import { aggregate, COMMODITY_SESSIONS, clock, EQUITY_SESSIONS, minuteBars } from './intraday.js';
+import { aggregate, barTime, minuteBars } from './intraday.js';
 import type { Market } from './market.js';
 import { FUTURES_BROKERS, WAREHOUSE_CITIES, WAREHOUSE_COMPANIES } from './names.js';
 import { hashString, mix, Rng } from './prng.js';
@@ -469,22 +470,29 @@ export function futWsr(m: Market, q: Query): WireRow[] {
 }
 
 /**
- * Futures minute bars over the day session (CFFEX keeps the stock-market hours). Amount is CNY:
- * lots × units per lot × price; open interest moves from yesterday's to today's through the day.
+ * Futures minute bars over the exchange's sessions (contracts/sessions.ts), the night session the
+ * evening before included where the exchange holds one and the evening is the previous open day's
+ * (no night session before a holiday). Amount is CNY: lots × units per lot × price; open interest
+ * moves from yesterday's to today's through the day.
  */
 export function ftMins(m: Market, q: Query, minutes: number, span: [number, number]): WireRow[] {
   const shape = shapeOf(q.apiName);
   const rows: WireRow[] = [];
   for (const c of admittedContracts(m, q)) {
     const p = c.product;
-    const sessions = p.exchange === 'CFFEX' ? EQUITY_SESSIONS : COMMODITY_SESSIONS;
+    const all = FUTURES_SESSIONS[p.exchange] ?? [];
     const [lo, hi] = lifeSpan(m, c, span);
     for (let t = lo; t < hi; t++) {
       const b = contractBar(m, c, t);
       if (b === null) continue;
+      const day = m.cn.days[t] as string;
+      const before = m.cn.days[t - 1];
+      const nightHeld = before !== undefined && tradingDayOf('futures', before, '21:00') === day;
+      const sessions = nightHeld ? all : all.filter((s) => !s.night);
       const ones = minuteBars(b, sessions, mix(c.seed, m.cn.dayNums[t] as number));
       const bars = aggregate(ones, sessions, minutes);
-      const date = dashed(m.cn.days[t] as string);
+      const date = dashed(day);
+      const evening = before === undefined ? date : dashed(before);
       let elapsed = 0;
       for (let i = 0; i < bars.length; i++) {
         const vol = bars.vol[i] as number;
@@ -499,7 +507,7 @@ export function ftMins(m: Market, q: Query, minutes: number, span: [number, numb
         rows.push(
           shape.build({
             ts_code: c.tsCode,
-            trade_time: `${date} ${clock(bars.end[i] as number)}`,
+            trade_time: barTime(date, evening, bars.end[i] as number),
             open: px(p, bars.open[i] as number),
             high: px(p, bars.high[i] as number),
             low: px(p, bars.low[i] as number),

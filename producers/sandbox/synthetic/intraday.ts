@@ -1,3 +1,4 @@
+import type { Session } from '../../../contracts/sessions.js';
 import { mix, Rng } from './prng.js';
 
 /**
@@ -6,25 +7,6 @@ import { mix, Rng } from './prng.js';
  * to the day: first open = open, last close = close, max high = high, min low = low, and the
  * volumes sum to the day's volume exactly. Prices are integer ticks, as in the daily chains.
  */
-
-export interface Session {
-  /** Minute of the day the session opens (09:30 → 570). */
-  readonly open: number;
-  readonly minutes: number;
-}
-
-/** SSE/SZSE continuous trading, also CFFEX: 240 one-minute bars, 09:31 … 11:30, 13:01 … 15:00. */
-export const EQUITY_SESSIONS: readonly Session[] = [
-  { open: 570, minutes: 120 },
-  { open: 780, minutes: 120 },
-];
-
-/** Commodity futures day session: 09:00–10:15, 10:30–11:30, 13:30–15:00 (night sessions are left out). */
-export const COMMODITY_SESSIONS: readonly Session[] = [
-  { open: 540, minutes: 75 },
-  { open: 630, minutes: 60 },
-  { open: 810, minutes: 90 },
-];
 
 export interface MinuteBars {
   readonly length: number;
@@ -174,6 +156,18 @@ export function aggregate(bars: MinuteBars, sessions: readonly Session[], minute
     out.vol[g] = v;
   });
   return out;
+}
+
+/**
+ * `YYYY-MM-DD HH:MM:SS` of a bar end. `day` is the dashed trading day, `evening` the dashed day a
+ * night session is held on (the open day before); a night bar past midnight is on the next date.
+ */
+export function barTime(day: string, evening: string, minuteOfDay: number): string {
+  if (minuteOfDay < 18 * 60) return `${day} ${clock(minuteOfDay)}`;
+  if (minuteOfDay < 24 * 60) return `${evening} ${clock(minuteOfDay)}`;
+  const next = new Date(`${evening}T00:00:00Z`);
+  next.setUTCDate(next.getUTCDate() + 1);
+  return `${next.toISOString().slice(0, 10)} ${clock(minuteOfDay - 24 * 60)}`;
 }
 
 /** `HH:MM:SS` of a minute of the day. */

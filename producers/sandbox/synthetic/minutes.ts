@@ -1,9 +1,10 @@
+import { EQUITY_SESSIONS, freqMinutes as minutesOf } from '../../../contracts/sessions.js';
 import type { WireRow } from '../dataset.js';
 import type { Query } from '../filter.js';
 import { dashed } from './dates.js';
 import { admitted } from './equity.js';
 import { ftMins } from './futures.js';
-import { aggregate, clock, EQUITY_SESSIONS, minuteBars } from './intraday.js';
+import { aggregate, clock, minuteBars } from './intraday.js';
 import type { Market } from './market.js';
 import type { DayBar } from './paths.js';
 import { mix } from './prng.js';
@@ -17,8 +18,8 @@ import type { ChainDef, IndexDef } from './universe.js';
  * Volumes are shares (lots × 100) and amounts CNY, per the catalog.
  */
 
-/** `1min` / `5MIN` → 5. */
-const freqMinutes = (freq: string | null) => Number.parseInt(freq ?? '1', 10) || 1;
+/** `1min` / `5MIN` → 5; one minute when none or an unknown one is asked for. */
+const freqMinutes = (freq: string | null) => (freq === null ? 1 : (minutesOf(freq) ?? 1));
 
 /** The trading-day span of a minute query: its window, or the last trading day when it gives none. */
 function minuteSpan(m: Market, q: Query): [number, number] {
@@ -85,7 +86,11 @@ export const idxMins = (m: Market, q: Query) =>
   equityMinutes(m, q, m.indexes(), 'trade_time', minuteSpan(m, q));
 export const rtMin = (m: Market, q: Query) => equityMinutes(m, q, equities(m), 'time', today(m));
 export const rtIdxMin = (m: Market, q: Query) => equityMinutes(m, q, m.indexes(), 'time', today(m));
-export const ftMinutes = (m: Market, q: Query) => ftMins(m, q, freqMinutes(q.freq), minuteSpan(m, q));
+/** One trading day more than the window: its night session is stamped on the window's last evening. */
+export const ftMinutes = (m: Market, q: Query) => {
+  const [lo, hi] = minuteSpan(m, q);
+  return ftMins(m, q, freqMinutes(q.freq), [lo, Math.min(hi + 1, m.cn.length)]);
+};
 
 /** The snapshot after the close of "today": the day's bar so far, which is the whole day. */
 function snapshot(m: Market, def: ChainDef): { bar: DayBar; time: string } | null {

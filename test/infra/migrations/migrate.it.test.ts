@@ -21,7 +21,9 @@ const TIME_SERIES = [
   'market_bar',
   'minute_bar',
   'moneyflow',
+  'realtime_quote',
   'spot_sge_bar_ext',
+  'stk_premarket',
 ];
 
 const EXPECTED_TABLES = [
@@ -71,7 +73,52 @@ describe('migrations', () => {
     expect(await listHypertables(db.pool)).toEqual([]);
 
     const second = await migrate(db.pool, { schema: db.schema });
-    expect(second).toEqual({ applied: [], alreadyApplied: all.length, storageMode: 'postgresql' });
+    expect(second).toEqual({
+      applied: [],
+      alreadyApplied: all.length,
+      storageMode: 'postgresql',
+      minuteCompression: { status: 'off' },
+    });
+    const asked = await migrate(db.pool, { schema: db.schema, minuteCompressAfterDays: 30 });
+    expect(asked.minuteCompression).toEqual({
+      status: 'unsupported',
+      reason: 'minute_bar is not a hypertable (no TimescaleDB)',
+    });
+  });
+
+  it('on PGlite with TimescaleDB: compress minute_bar chunks past the configured age, still upsertable', async () => {
+    db = await isolatedSchema(services().timescaleUrl, { poolSize: 1 });
+    const first = await migrate(db.pool, { schema: db.schema, minuteCompressAfterDays: 30 });
+    expect(first.minuteCompression).toEqual({ status: 'policy', afterDays: 30 });
+    const jobs = async () =>
+      (
+        await db!.pool.query<{ job_id: number; compress_after: string }>(
+          `SELECT job_id, config->>'compress_after' AS compress_after FROM timescaledb_information.jobs
+           WHERE hypertable_schema = $1 AND hypertable_name = 'minute_bar' AND proc_name = 'policy_compression'`,
+          [db!.schema],
+        )
+      ).rows;
+    expect((await jobs()).map((j) => j.compress_after)).toEqual(['30 days']);
+    // A changed age replaces the policy instead of adding a second one.
+    await migrate(db.pool, { schema: db.schema, minuteCompressAfterDays: 7 });
+    const [job] = await jobs();
+    expect((await jobs()).map((j) => j.compress_after)).toEqual(['7 days']);
+
+    const upsert = `INSERT INTO minute_bar (asset_class, ts_code, freq, trade_time, trade_date, close, provisional, content_hash)
+      VALUES ('stock', '600000.SH', '1min', '2023-08-25T09:31:00+08:00', '2023-08-25', $1, false, $2)
+      ON CONFLICT (asset_class, ts_code, freq, trade_time) DO UPDATE SET close = EXCLUDED.close, content_hash = EXCLUDED.content_hash
+      WHERE minute_bar.content_hash IS DISTINCT FROM EXCLUDED.content_hash`;
+    await db.pool.query(upsert, [7.0, Buffer.from('a')]);
+    // PGlite runs no background workers: run the policy's job by hand.
+    await db.pool.query(`CALL run_job($1)`, [job?.job_id]);
+    const { rows: chunks } = await db.pool.query<{ is_compressed: boolean }>(
+      `SELECT is_compressed FROM timescaledb_information.chunks WHERE hypertable_schema = $1 AND hypertable_name = 'minute_bar'`,
+      [db.schema],
+    );
+    expect(chunks).toEqual([{ is_compressed: true }]);
+    const revised = await db.pool.query(upsert, [7.01, Buffer.from('b')]);
+    expect(revised.rowCount).toBe(1);
+    expect((await db.pool.query('SELECT close FROM minute_bar')).rows).toEqual([{ close: 7.01 }]);
   });
 
   it('on PGlite with TimescaleDB: the time-series tables become hypertables, and a rerun is a no-op', async () => {

@@ -46,7 +46,7 @@ const inBase = (apiName: string, field: string, value: unknown) =>
 const iso = (yyyymmdd: string) => `${yyyymmdd.slice(0, 4)}-${yyyymmdd.slice(4, 6)}-${yyyymmdd.slice(6)}`;
 
 describe('normalize: every endpoint with a normalizer', () => {
-  it('covers the required endpoints and no minute or realtime endpoint', () => {
+  it('covers every endpoint of the catalog', () => {
     for (const api of [
       'daily',
       'fund_daily',
@@ -61,10 +61,10 @@ describe('normalize: every endpoint with a normalizer', () => {
     for (const api of ['stock_basic', 'fund_basic', 'index_basic', 'fut_basic', 'sge_basic', 'fx_obasic']) {
       expect(canNormalize(api), api).toBe(true);
     }
-    for (const api of ['stk_mins', 'rt_min', 'stk_premarket']) {
-      expect(canNormalize(api), api).toBe(false);
-      expect(failure(normalize(api, rawRecord(api, {}))).message).toMatch(/no normalizer/);
+    for (const api of ['stk_mins', 'idx_mins', 'ft_mins', 'rt_min', 'rt_idx_min', 'rt_etf_k', 'rt_idx_k']) {
+      expect(canNormalize(api), api).toBe(true);
     }
+    expect(canNormalize('stk_premarket')).toBe(true);
     expect(failure(normalize('no_such_api', {})).code).toBe('XASSET_NORMALIZE_FAILED');
   });
 

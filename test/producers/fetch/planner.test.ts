@@ -229,7 +229,8 @@ describe('planFetch: per-instrument, date-range and period endpoints', () => {
     expect(tasks[0]?.params).toEqual({
       ts_code: 'CU2603.SHF',
       freq: '5min',
-      start_date: '2026-01-04 16:00:00',
+      // Monday 2026-01-05's night session is held on Friday evening.
+      start_date: '2026-01-02 16:00:00',
       end_date: '2026-01-14 16:00:00',
     });
   });

@@ -36,17 +36,18 @@ describe('stock and index minute bars', () => {
   const code = market.tradingOn('stock', day)[0] as string;
   const bar = market.query('daily', { ts_code: code, trade_date: day })[0] as WireRow;
 
-  it('cut a day into 240 one-minute bars that add up to its daily bar', () => {
+  it('cut a day into 241 one-minute bars (the 09:30 auction bar first) that add up to its daily bar', () => {
     const rows = market.query('stk_mins', {
       ts_code: code,
       freq: '1min',
       start_date: `${dash} 09:00:00`,
       end_date: `${dash} 15:00:00`,
     });
-    expect(rows).toHaveLength(240);
+    expect(rows).toHaveLength(241);
     expect(clockTimes(rows, 'trade_time')).toEqual(
       sessionTimes(
         [
+          [569, 1],
           [570, 120],
           [780, 120],
         ],
@@ -71,12 +72,16 @@ describe('stock and index minute bars', () => {
   it('cut coarser bars within each session, agreeing with the one-minute ones', () => {
     const ones = market.query('stk_mins', { ts_code: code, freq: '1min', start_date: day, end_date: day });
     const fives = market.query('stk_mins', { ts_code: code, freq: '5min', start_date: day, end_date: day });
-    expect(fives).toHaveLength(48);
+    // As the recorded 600000.SH day: the auction bar plus 48.
+    expect(fives).toHaveLength(49);
     expect(aggregate(fives, 'trade_time')).toEqual(aggregate(ones, 'trade_time'));
     const hours = market.query('stk_mins', { ts_code: code, freq: '60min', start_date: day, end_date: day });
-    expect(clockTimes(hours, 'trade_time')).toEqual(['10:30', '11:30', '14:00', '15:00']);
-    const firstHour = ones.filter((r) => String(r.trade_time) <= `${dash} 10:30:00`);
-    expect(hours.at(-1)?.vol).toBe(firstHour.reduce((s, r) => s + num(r, 'vol'), 0));
+    expect(clockTimes(hours, 'trade_time')).toEqual(['09:30', '10:30', '11:30', '14:00', '15:00']);
+    const firstHour = ones.filter(
+      (r) => String(r.trade_time) > `${dash} 09:30:00` && String(r.trade_time) <= `${dash} 10:30:00`,
+    );
+    expect(hours.at(-1)?.vol).toBe(ones.at(-1)?.vol);
+    expect(hours.at(-2)?.vol).toBe(firstHour.reduce((s, r) => s + num(r, 'vol'), 0));
   });
 
   it('answer the last trading day when no window is given, nothing on a suspended day', () => {
@@ -109,7 +114,7 @@ describe('stock and index minute bars', () => {
     const index = market.instruments('index')[0]?.tsCode as string;
     const rows = market.query('idx_mins', { ts_code: index, freq: '1min', start_date: day, end_date: day });
     const d = market.query('index_daily', { ts_code: index, trade_date: day })[0] as WireRow;
-    expect(rows).toHaveLength(240);
+    expect(rows).toHaveLength(241);
     expect(aggregate(rows, 'trade_time')).toEqual({
       open: d.open,
       close: d.close,
@@ -121,12 +126,22 @@ describe('stock and index minute bars', () => {
 });
 
 describe('futures minute bars', () => {
-  it('cover the commodity day session (225 bars) and add up to fut_daily, open interest included', () => {
+  it('cover the night session of the evening before and the day session, adding up to fut_daily', () => {
     const code = market.listedOn('futures', day).find((c) => c.startsWith('CU')) as string;
-    const rows = market.query('ft_mins', { ts_code: code, freq: '1min', start_date: day, end_date: day });
+    // Friday 2024-03-08: SHFE's night session runs Thursday 21:00 to Friday 01:00, then the day.
+    const rows = market.query('ft_mins', {
+      ts_code: code,
+      freq: '1min',
+      start_date: '2024-03-07 16:00:00',
+      end_date: '2024-03-08 16:00:00',
+    });
     const d = market.query('fut_daily', { ts_code: code, trade_date: day })[0] as WireRow;
-    expect(rows).toHaveLength(225);
-    expect(clockTimes(rows, 'trade_time')).toEqual(
+    expect(rows).toHaveLength(240 + 225);
+    const asc = [...rows].reverse().map((r) => String(r.trade_time));
+    expect(asc[0]).toBe('2024-03-07 21:01:00');
+    expect(asc[239]).toBe('2024-03-08 01:00:00');
+    expect(asc[240]).toBe('2024-03-08 09:01:00');
+    expect(clockTimes(rows, 'trade_time').slice(240)).toEqual(
       sessionTimes(
         [
           [540, 75],
@@ -145,7 +160,8 @@ describe('futures minute bars', () => {
     });
     expect(rows[0]?.oi).toBe(d.oi);
     const quarter = market.query('ft_mins', { ts_code: code, freq: '15min', start_date: day, end_date: day });
-    expect(clockTimes(quarter, 'trade_time').slice(0, 6)).toEqual([
+    // A bare date covers the calendar day: the night bars after midnight come first.
+    expect(clockTimes(quarter, 'trade_time').slice(5, 11)).toEqual([
       '09:15',
       '09:30',
       '09:45',
@@ -172,7 +188,7 @@ describe('realtime endpoints', () => {
     expect(rt.map(({ time, ...rest }) => ({ trade_time: time, ...rest }))).toEqual(hist);
     expect(String(rt[0]?.time).startsWith(dashed)).toBe(true);
     const index = market.instruments('index')[0]?.tsCode as string;
-    expect(market.query('rt_idx_min', { ts_code: index, freq: '60MIN' })).toHaveLength(4);
+    expect(market.query('rt_idx_min', { ts_code: index, freq: '60MIN' })).toHaveLength(5);
   });
 
   it('take comma lists and wildcards, and snapshot the day bar at the close', () => {
