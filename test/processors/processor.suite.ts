@@ -311,7 +311,11 @@ export function processorSuite(name: string, open: () => Promise<ProcessorBacken
     });
 
     it('refuses topics it has no normalizer for, before reading anything', async () => {
-      const bad = [topic('stk_mins'), `${b.prefix}xasset.control.v1`, 'tushare.raw.daily.extra'];
+      const bad = [
+        `${b.prefix}tushare.raw.no_such_api`,
+        `${b.prefix}xasset.control.v1`,
+        'tushare.raw.daily.extra',
+      ];
       const error = await runProcessor({
         log: b.log,
         codec: b.codec,
