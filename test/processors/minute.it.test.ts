@@ -26,7 +26,11 @@ const digest = (lines: readonly string[]) =>
 const line = (r: Record<string, unknown>) =>
   [r.ts_code, r.trade_time, r.open, r.high, r.low, r.close, r.vol, r.amount, r.oi ?? ''].join('|');
 
-describe('P2 minute bars end to end on real Kafka, the registry and TimescaleDB', () => {
+// TimescaleDB (PGlite: hypertables, the unnest staging path) and PostgreSQL 15 (binary COPY staging).
+describe.each([
+  ['TimescaleDB', () => services().timescaleUrl, '1'],
+  ['PostgreSQL 15', () => services().postgresUrl, '4'],
+])('P2 minute bars end to end on real Kafka, the registry and %s', (_store, storeUrl, poolSize) => {
   const market = createSyntheticMarket({ seed: 424_242, size: 'tiny' });
   const stock = market.tradingOn('stock', TO)[0] as string;
   const index = market.instruments('index')[0]?.tsCode as string;
@@ -38,7 +42,7 @@ describe('P2 minute bars end to end on real Kafka, the registry and TimescaleDB'
 
   beforeAll(async () => {
     schema = uniqueName('p2min');
-    const admin = new pg.Client({ connectionString: services().timescaleUrl });
+    const admin = new pg.Client({ connectionString: storeUrl() });
     await admin.connect();
     await admin.query(`CREATE SCHEMA "${schema}"`);
     await admin.end();
@@ -48,9 +52,9 @@ describe('P2 minute bars end to end on real Kafka, the registry and TimescaleDB'
         XASSET_KAFKA_BROKERS: services().kafkaBrokers.join(','),
         XASSET_REGISTRY_URL: services().registryUrl,
         XASSET_TOPIC_PREFIX: `${schema}.`,
-        XASSET_DATABASE_URL: services().timescaleUrl,
+        XASSET_DATABASE_URL: storeUrl(),
         XASSET_DATABASE_SCHEMA: schema,
-        XASSET_DATABASE_POOL_SIZE: '1',
+        XASSET_DATABASE_POOL_SIZE: poolSize,
         XASSET_PROCESS_BATCH_SIZE: '400',
       }),
     );
