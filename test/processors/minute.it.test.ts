@@ -77,7 +77,12 @@ describe.each([
       from: FROM,
       to: TO,
       flags: DEFAULT_FLAGS,
-      pools,
+      pools: Object.entries(pools).map(([apiName, codes]) => ({
+        apiName,
+        members: codes,
+        codes,
+        backfill: [],
+      })),
       force: true,
       chain: 'main',
       actor: 'test',
