@@ -37,6 +37,9 @@ const KAFKAJS_LEVELS: Record<number, KafkaLogLevel> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** Consumer heartbeat interval; the session (10 s) survives several missed beats. */
+const HEARTBEAT_MS = 1_000;
+
 function headersOf(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -275,7 +278,7 @@ export class KafkaEventLog implements EventLog {
       // A member killed without leaving holds its partitions until its session times out: 10 s
       // (kafkajs defaults to 30 s) lets a restarted processor resume sooner after a crash.
       sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
+      heartbeatInterval: HEARTBEAT_MS,
       // kafkajs's 1 MB per partition cuts a processor's transactions at ~2,500 raw records, well
       // under its batch size; bigger fetches let one transaction carry a whole batch.
       maxBytesPerPartition: 4 * 1024 * 1024,
@@ -286,6 +289,19 @@ export class KafkaEventLog implements EventLog {
     const joined = new Promise<void>((resolve) => {
       consumer.on(consumer.events.GROUP_JOIN, () => resolve());
     });
+    // A consumer kafkajs will not restart has stopped for good: say so, or a caller waiting for the
+    // end of the log would wait forever.
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart || failed) return;
+      failed = true;
+      options.onError?.(
+        new EventLogError(
+          `consumer of group ${options.group} stopped: ${payload.error.message}`,
+          { group: options.group },
+          { cause: payload.error },
+        ),
+      );
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
     await consumer.run({
@@ -295,6 +311,10 @@ export class KafkaEventLog implements EventLog {
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         if (failed || !isRunning() || isStale() || batch.messages.length === 0) return;
         const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+        // kafkajs heartbeats only between batches; a handler slower than the session (a big batch
+        // on a loaded machine, several partitions in flight) would cost the member its partitions.
+        // A failed beat (a rebalance began) is left to the commit below, which then fails too.
+        const beating = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS);
         try {
           await options.onBatch(records);
         } catch (err) {
@@ -303,6 +323,8 @@ export class KafkaEventLog implements EventLog {
           options.onError?.(err);
           setImmediate(() => void consumer.stop().catch(() => {}));
           return;
+        } finally {
+          clearInterval(beating);
         }
         const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
         resolveOffset(last.offset);
