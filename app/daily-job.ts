@@ -1,5 +1,6 @@
 import type { AssetClass, EndpointSpec } from '../contracts/catalog/index.js';
 import { addDays, chinaDate } from '../contracts/dates.js';
+import { ConfigError } from '../contracts/errors.js';
 import type { RolloutFlags } from '../contracts/flags.js';
 import { canNormalize } from '../processors/normalize/index.js';
 import type { ProcessStats } from '../processors/processor.js';
@@ -22,6 +23,7 @@ import {
 import type { FetchProgress } from '../producers/fetch/progress.js';
 import { DEFAULT_TOPICS, type FetchRunResult, runFetch } from '../producers/fetch/run.js';
 import type { TushareSource } from '../producers/tushare/source.js';
+import type { MatrixPoolSource } from '../projections/api/adapters.js';
 import { setFlags } from '../projections/commands/flags.js';
 import { WAVES, type Wave } from '../projections/gates/types.js';
 import { nextWaveAction, waveFlag } from '../projections/gates/waves.js';
@@ -259,4 +261,26 @@ async function afterModule(
     now: Date.now(),
   });
   result.switchedOff = waveFlag(wave);
+}
+
+/**
+ * The configured pools' members as the status matrix measures them: FX against the whitelist,
+ * index_daily against its whole pool (every shard, done or not). A pool the store cannot resolve
+ * yet (no reference data, or a configured code it lacks) is left out: its module is then measured
+ * against the whole listed universe rather than the status API failing.
+ */
+export function matrixPools(runtime: Runtime): MatrixPoolSource {
+  return async () => {
+    const out: Record<string, readonly string[]> = {};
+    for (const definition of configuredPools(runtime.config.universe)) {
+      const candidates = await readPoolCandidates(runtime, definition.assetClass);
+      if (candidates.length === 0) continue;
+      try {
+        out[definition.apiName] = definition.members(candidates, chinaDate());
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+      }
+    }
+    return out;
+  };
 }

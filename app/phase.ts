@@ -5,6 +5,7 @@ import { EXIT_GATE, evaluateFoundation, type GateOutcome } from '../projections/
 import { foldControlLog } from '../projections/log/control-view.js';
 import type { ControlState } from '../projections/reducers/control.js';
 import { rollbackBaselineOffset } from '../projections/reducers/flags.js';
+import { matrixPools } from './daily-job.js';
 import { checkHealth } from './health.js';
 import type { Runtime } from './runtime.js';
 
@@ -18,7 +19,13 @@ export async function exitVerdict(
   state: ControlState,
 ): Promise<{ exit: GateOutcome; held: GateOutcome[] }> {
   const exitGate = EXIT_GATE[state.phases.phase];
-  const snapshot = await takeGateSnapshot(runtime.pool, runtime.config.gates, null);
+  const snapshot = await takeGateSnapshot(
+    runtime.pool,
+    runtime.config.gates,
+    null,
+    undefined,
+    matrixPools(runtime),
+  );
   const held = snapshot.gates.map((g) => ({ gate: g.gate, passed: g.passed, failures: g.failures }));
   if (exitGate === 'foundation') {
     const health = await checkHealth(runtime);

@@ -3,6 +3,7 @@ import { ControlView } from '../projections/log/control-view.js';
 import { followEvaluator } from '../projections/policy/evaluator.js';
 import { followReaper } from '../projections/reaper/reaper.js';
 import { ProjectionRunner } from '../projections/runner/runner.js';
+import { matrixPools } from './daily-job.js';
 import { processedTopics } from './pipeline.js';
 import type { Runtime } from './runtime.js';
 import { buildServer } from './server.js';
@@ -45,6 +46,7 @@ export async function startStatusService(
       gates: runtime.config.gates,
       alerts: runtime.config.alerts,
       consumer: { name: runtime.config.pipeline.processorName, topics: processedTopics() },
+      pools: matrixPools(runtime),
       onAppended: ({ recorded, raised, resolved, freeze, offsets }) => {
         const fields = { offsets, gates: recorded.map((g) => g.gate), raised, resolved, freeze };
         if (freeze) logger.warn(fields, 'gate regressed: phase frozen and rolled back');

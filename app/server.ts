@@ -9,6 +9,7 @@ import { PgProjectionReader } from '../projections/api/pg-reader.js';
 import { controlPlaneApi } from '../projections/api/plugin.js';
 import type { Environment } from '../projections/api/schemas.js';
 import { ControlView } from '../projections/log/control-view.js';
+import { matrixPools } from './daily-job.js';
 import { checkHealth, HealthReport } from './health.js';
 import type { Runtime } from './runtime.js';
 
@@ -43,7 +44,7 @@ export function buildServer(runtime: Runtime, options: ServerOptions = {}): Fast
   });
 
   const reader = new PgProjectionReader(runtime.pool, { log: runtime.log, now });
-  const matrix = new StoreMatrixSource(runtime.pool, reader);
+  const matrix = new StoreMatrixSource(runtime.pool, reader, matrixPools(runtime));
   const ports = { log: runtime.log, codec: runtime.codec };
   app.register(controlPlaneApi, {
     reader,

@@ -16,6 +16,7 @@ import { evaluateOnce } from '../../projections/policy/evaluator.js';
 import { switchStates } from '../../projections/policy/switches.js';
 import { reapStaleRuns } from '../../projections/reaper/reaper.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
+import { matrixPools } from '../daily-job.js';
 import { exitVerdict } from '../phase.js';
 import { processedTopics, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import { type Runtime, setUp } from '../runtime.js';
@@ -72,7 +73,15 @@ export function registerControlCommands(ctx: CommandContext): void {
           { path: '--as-of', message: 'expected a date as YYYYMMDD' },
         ]);
       await withControl(async (runtime) =>
-        print(await takeGateSnapshot(runtime.pool, runtime.config.gates, options.asOf ?? null)),
+        print(
+          await takeGateSnapshot(
+            runtime.pool,
+            runtime.config.gates,
+            options.asOf ?? null,
+            undefined,
+            matrixPools(runtime),
+          ),
+        ),
       );
     });
 
@@ -92,6 +101,7 @@ export function registerControlCommands(ctx: CommandContext): void {
             consumer: { name: runtime.config.pipeline.processorName, topics: processedTopics() },
             actor: options.actor,
             now: Date.now(),
+            pools: matrixPools(runtime),
           },
         );
         await projectRun(runtime);

@@ -220,8 +220,11 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       .command('run')
       .description(
         'the daily job: fetch everything switched on since the cursors, process it, update projections',
-      ),
+      )
+      .option('--from <YYYYMMDD>', 'first day for every run (default: the day after each cursor)')
+      .option('--to <YYYYMMDD>', 'the day the job runs as of (default: today in China)'),
   ).action(async (options: FetchOptions) => {
+    checkDates(options);
     selection(options);
     await withPipelineRuntime(config(), async (runtime) => {
       await setUp(runtime);

@@ -3,7 +3,7 @@ import { datesBetween } from '../../contracts/dates.js';
 import { setFlags } from '../commands/flags.js';
 import type { CommandPorts } from '../commands/handle.js';
 import { readExplainContext } from '../matrix/context-sql.js';
-import { computeMatrix, explainCell } from '../matrix/matrix.js';
+import { computeMatrix, explainCell, type MatrixPools } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';
 import type { Queryable } from '../matrix/sql.js';
 import { PgGateSnapshotSource, type SnapshotThresholds } from './gate-snapshot.js';
@@ -16,13 +16,22 @@ import type { ExplainView, GateSnapshot, MatrixView } from './schemas.js';
  * and the flag commands of projections/commands. Their results are passed on as they are; the
  * annotations below make a change of their shapes a typecheck error here rather than a 500.
  */
+/** The symbol pools the matrix measures pooled modules against, read when a matrix is computed. */
+export type MatrixPoolSource = () => Promise<MatrixPools>;
+
 export class StoreMatrixSource implements MatrixSource {
   readonly #db: Queryable;
   readonly #reader: Pick<ProjectionReader, 'readFlags' | 'readPhase'>;
+  readonly #pools: MatrixPoolSource;
 
-  constructor(db: Queryable, reader: Pick<ProjectionReader, 'readFlags' | 'readPhase'>) {
+  constructor(
+    db: Queryable,
+    reader: Pick<ProjectionReader, 'readFlags' | 'readPhase'>,
+    pools?: MatrixPoolSource,
+  ) {
     this.#db = db;
     this.#reader = reader;
+    this.#pools = pools ?? (async () => ({}));
   }
 
   async matrix(query: Parameters<MatrixSource['matrix']>[0]): Promise<MatrixView> {
@@ -35,6 +44,7 @@ export class StoreMatrixSource implements MatrixSource {
       to: query.to,
       flags: stored,
       phase: { phase: phase.current, frozen: phase.frozen, frozenReason: phase.frozenReason },
+      pools: await this.#pools(),
     });
     const cells: MatrixView['cells'] = result.cells;
     const summary: MatrixView['summary'] = result.summary;
@@ -57,6 +67,7 @@ export class StoreMatrixSource implements MatrixSource {
       this.#db,
       { target: query.target, module: query.module, tradeDate: query.tradeDate },
       context,
+      await this.#pools(),
     );
     return explanation;
   }
@@ -84,7 +95,8 @@ export function takeGateSnapshot(
   thresholds: SnapshotThresholds,
   asOfTradeDate: string | null,
   now: () => Date = () => new Date(),
+  pools?: MatrixPoolSource,
 ): Promise<GateSnapshot> {
-  const matrix = new StoreMatrixSource(pool, new PgProjectionReader(pool, { now }));
+  const matrix = new StoreMatrixSource(pool, new PgProjectionReader(pool, { now }), pools);
   return new PgGateSnapshotSource(pool, matrix, thresholds, now).gateSnapshot(asOfTradeDate);
 }

@@ -4,7 +4,15 @@ import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
 import type { PhaseRecord } from '../policy/switches.js';
 import { type CellStatus, classifyCell, type MatrixCell, type MatrixSummary, summarize } from './cell.js';
 import { MATRIX_MODULES, type MatrixModule, matrixModule, moduleSwitch, switchesInForce } from './modules.js';
-import { type Queryable, readMissingSample, readSymbolCells, readUniverseCounts } from './sql.js';
+import {
+  type MatrixPools,
+  type Queryable,
+  readMissingSample,
+  readSymbolCells,
+  readUniverseCounts,
+} from './sql.js';
+
+export type { MatrixPools } from './sql.js';
 
 /** A range this long is a report, not a status page; longer asks are refused. */
 export const MAX_MATRIX_DAYS = 366;
@@ -25,6 +33,8 @@ export interface MatrixQuery {
   phase: PhaseRecord;
   /** The trading calendar the exchange-traded modules follow (default SSE). */
   calendarExchange?: string;
+  /** Modules measured against a symbol pool rather than the whole listed universe. */
+  pools?: MatrixPools;
 }
 
 export interface Matrix {
@@ -66,6 +76,7 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
   const byName = new Map(modules.map((m) => [m.module, m]));
   const calendarExchange = query.calendarExchange ?? 'SSE';
   const range = { modules, from: query.from, to: query.to, calendarExchange };
+  const pools = query.pools ?? {};
   const cells: MatrixCell[] = [];
   const switchOf = (module: MatrixModule) => {
     const state = moduleSwitch(module, query.flags, query.phase);
@@ -73,7 +84,7 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
   };
 
   if (targets === 'universe') {
-    for (const row of await readUniverseCounts(db, range)) {
+    for (const row of await readUniverseCounts(db, { ...range, pools })) {
       const module = byName.get(row.module) as MatrixModule;
       const verdict = classifyCell({
         switch: switchOf(module),
@@ -177,6 +188,7 @@ export async function explainCell(
   db: Queryable,
   cell: { target: string; module: string; tradeDate: string; calendarExchange?: string },
   context: ExplainContext,
+  pools: MatrixPools = {},
 ): Promise<CellExplanation> {
   const module = matrixModule(cell.module);
   const { cells } = await computeMatrix(db, {
@@ -186,14 +198,21 @@ export async function explainCell(
     to: cell.tradeDate,
     flags: context.flags,
     phase: context.phase,
+    pools,
     ...(cell.calendarExchange === undefined ? {} : { calendarExchange: cell.calendarExchange }),
   });
+  const pool = pools[cell.module];
   const found = cells[0] as MatrixCell;
   let missingSample: string[] = [];
   if (found.status === 'missing' || found.status === 'partial') {
     missingSample =
       cell.target === 'universe'
-        ? await readMissingSample(db, { module, tradeDate: cell.tradeDate, limit: MISSING_SAMPLE_SIZE })
+        ? await readMissingSample(db, {
+            module,
+            tradeDate: cell.tradeDate,
+            limit: MISSING_SAMPLE_SIZE,
+            ...(pool !== undefined && { pool }),
+          })
         : [cell.target];
   }
   return {

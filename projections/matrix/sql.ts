@@ -68,15 +68,30 @@ export interface UniverseCountRow {
  */
 export async function readUniverseCounts(
   db: Queryable,
-  q: { modules: readonly MatrixModule[]; from: string; to: string; calendarExchange: string },
+  q: {
+    modules: readonly MatrixModule[];
+    from: string;
+    to: string;
+    calendarExchange: string;
+    pools?: MatrixPools;
+  },
 ): Promise<UniverseCountRow[]> {
-  const sql = `WITH ${MODS_AND_DAYS},
+  const pools = poolParams(q.modules, q.pools);
+  const sql = `WITH ${MODS_AND_DAYS}, ${POOLS},
   expected AS (
     SELECT i.asset_class, d.day, count(*)::int AS n
     FROM instrument i
     JOIN days d ON ${listedOn('i', 'd.day')}
     WHERE i.asset_class IN (SELECT asset_class FROM mods)
     GROUP BY i.asset_class, d.day
+  ),
+  expected_in_pool AS (
+    SELECT p.module, d.day, count(*)::int AS n
+    FROM pool p
+    JOIN mods m ON m.module = p.module
+    JOIN instrument i ON i.asset_class = m.asset_class AND i.ts_code = p.ts_code
+    JOIN days d ON ${listedOn('i', 'd.day')}
+    GROUP BY p.module, d.day
   ),
   stored AS (
     ${storedRows(q.modules, '')}
@@ -87,21 +102,44 @@ export async function readUniverseCounts(
            count(*)::int AS stored
     FROM stored s
     LEFT JOIN instrument i ON i.asset_class = s.asset_class AND i.ts_code = s.ts_code
+    WHERE s.module NOT IN (SELECT module FROM pooled)
+       OR EXISTS (SELECT 1 FROM pool p WHERE p.module = s.module AND p.ts_code = s.ts_code)
     GROUP BY s.module, s.day
   )
   SELECT m.module, to_char(d.day, 'YYYYMMDD') AS trade_date, c.is_open,
-         coalesce(e.n, 0) AS expected, coalesce(x.got, 0) AS got, coalesce(x.stored - x.got, 0) AS unlisted
+         CASE WHEN m.module IN (SELECT module FROM pooled) THEN coalesce(ep.n, 0) ELSE coalesce(e.n, 0) END
+           AS expected,
+         coalesce(x.got, 0) AS got, coalesce(x.stored - x.got, 0) AS unlisted
   FROM mods m CROSS JOIN days d
   LEFT JOIN trade_calendar c ON c.exchange = m.cal_exchange AND c.cal_date = d.day
   LEFT JOIN expected e ON e.asset_class = m.asset_class AND e.day = d.day
+  LEFT JOIN expected_in_pool ep ON ep.module = m.module AND ep.day = d.day
   LEFT JOIN matched x ON x.module = m.module AND x.day = d.day
   ORDER BY m.module, d.day`;
   const { rows } = await db.query<UniverseCountRow>(sql, [
     q.from,
     q.to,
     ...moduleParams(q.modules, q.calendarExchange),
+    ...pools,
   ]);
   return rows;
+}
+
+/**
+ * Symbol pools by module: a module with a pool (the FX whitelist, the index_daily pool) is measured
+ * against its pool's instruments, not every listed instrument of its asset class.
+ */
+export type MatrixPools = Readonly<Partial<Record<string, readonly string[]>>>;
+
+/** $7 the pooled modules, $8/$9 (module, ts_code) pairs of their pools. */
+const POOLS = `
+  pooled AS (SELECT unnest($7::text[]) AS module),
+  pool AS (SELECT * FROM unnest($8::text[], $9::text[]) AS p(module, ts_code))`;
+
+function poolParams(modules: readonly MatrixModule[], pools: MatrixPools = {}): unknown[] {
+  const pooled = modules.map((m) => m.module).filter((name) => pools[name] !== undefined);
+  const pairs = pooled.flatMap((name) => (pools[name] ?? []).map((code) => [name, code] as const));
+  return [pooled, pairs.map(([name]) => name), pairs.map(([, code]) => code)];
 }
 
 export interface SymbolCellRow {
@@ -150,20 +188,21 @@ export async function readSymbolCells(
 /** Up to `limit` ts_codes listed on the day with no stored row for the module, in code order. */
 export async function readMissingSample(
   db: Queryable,
-  q: { module: MatrixModule; tradeDate: string; limit: number },
+  q: { module: MatrixModule; tradeDate: string; limit: number; pool?: readonly string[] },
 ): Promise<string[]> {
   const day = yyyymmdd('$2');
   const classMatch = q.module.table === 'market_bar' ? ' AND s.asset_class = i.asset_class' : '';
   const { rows } = await db.query<{ ts_code: string }>(
     `SELECT i.ts_code FROM instrument i
      WHERE i.asset_class = $1 AND ${listedOn('i', day)}
+       AND ($4::text[] IS NULL OR i.ts_code = ANY($4::text[]))
        AND NOT EXISTS (
          SELECT 1 FROM ${q.module.table} s
          WHERE s.ts_code = i.ts_code AND s.trade_date = ${day}${classMatch}
        )
      ORDER BY i.ts_code
      LIMIT $3`,
-    [q.module.assetClass, q.tradeDate, q.limit],
+    [q.module.assetClass, q.tradeDate, q.limit, q.pool === undefined ? null : [...q.pool]],
   );
   return rows.map((r) => r.ts_code);
 }

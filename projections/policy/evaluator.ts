@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { AlertThresholds } from '../alerts/evaluate.js';
-import { StoreMatrixSource } from '../api/adapters.js';
+import { type MatrixPoolSource, StoreMatrixSource } from '../api/adapters.js';
 import { coverageFromMatrix, PgGateSnapshotSource } from '../api/gate-snapshot.js';
 import { PgProjectionReader } from '../api/pg-reader.js';
 import type { MatrixSource } from '../api/ports.js';
@@ -35,6 +35,8 @@ export interface EvaluateOptions {
   now: number;
   actor?: string;
   minRuns?: number;
+  /** The pools pooled modules' coverage is measured against (the status API's). */
+  pools?: MatrixPoolSource;
 }
 
 export type EvaluationResult = Omit<EvaluationDecision, 'events'> & CommandResult;
@@ -69,11 +71,11 @@ export async function evaluateOnce(
  */
 export async function observe(
   ports: Pick<EvaluatorPorts, 'pool' | 'log'>,
-  options: Pick<EvaluateOptions, 'gates' | 'consumer' | 'now'>,
+  options: Pick<EvaluateOptions, 'gates' | 'consumer' | 'now' | 'pools'>,
 ): Promise<Observation> {
   const { consumer } = options;
   const committed = consumer ? await consumerOffsets(ports.pool, consumer) : new Map<string, number>();
-  const { snapshot, matrices } = await gateSnapshot(ports.pool, options.gates, options.now);
+  const { snapshot, matrices } = await gateSnapshot(ports.pool, options.gates, options.now, options.pools);
   const coverage = snapshot.coverage === 'matrix' ? matrices.flatMap(coverageFromMatrix) : null;
   if (!consumer) return { snapshot, coverage, processor: null };
   const ends = await Promise.all(
@@ -106,9 +108,9 @@ async function consumerOffsets(pool: Pool, consumer: WatchedConsumer): Promise<M
  * The snapshot `GET /gates/snapshot` serves (same source, same matrix), keeping the matrices it
  * read: they are the coverage the alerts judge, so the status matrix is computed once per round.
  */
-async function gateSnapshot(pool: Pool, thresholds: GateThresholds, now: number) {
+async function gateSnapshot(pool: Pool, thresholds: GateThresholds, now: number, pools?: MatrixPoolSource) {
   const clock = () => new Date(now);
-  const store = new StoreMatrixSource(pool, new PgProjectionReader(pool, { now: clock }));
+  const store = new StoreMatrixSource(pool, new PgProjectionReader(pool, { now: clock }), pools);
   const matrices: MatrixView[] = [];
   const recording: MatrixSource = {
     matrix: async (query) => {

@@ -255,6 +255,48 @@ describe.each([
     });
   });
 
+  describe('pools', () => {
+    // A pool of two of the 26 ETFs (one stored) and a code the reference does not list.
+    const pools = { fund_daily: ['510300.SH', '510010.SH', '999999.SH'] };
+
+    it('measures a pooled module against its pool, not the whole listed universe', async () => {
+      await insertRows('market_bar', [
+        ['etf', '510300.SH', '20260211'],
+        ['etf', '510011.SH', '20260211'],
+      ]);
+      const query = {
+        target: 'universe',
+        modules: ['fund_daily', 'daily'],
+        from: '20260211',
+        to: '20260211',
+      } as const;
+      const pooled = await computeMatrix(db.pool, { ...query, flags: DEFAULT_FLAGS, phase: ALL_OPEN, pools });
+      // Two pool members listed, one stored; the stored row outside the pool does not count.
+      expect(cellOf(pooled, 'universe', 'fund_daily', '20260211')).toMatchObject({
+        status: 'partial',
+        expected: 2,
+        got: 1,
+        coverage: 0.5,
+        unlisted: 0,
+      });
+      // A module without a pool keeps the universe.
+      expect(cellOf(pooled, 'universe', 'daily', '20260211')).toMatchObject({ expected: 4, got: 4 });
+      const universe = await computeMatrix(db.pool, { ...query, flags: DEFAULT_FLAGS, phase: ALL_OPEN });
+      expect(cellOf(universe, 'universe', 'fund_daily', '20260211')).toMatchObject({ expected: 26, got: 2 });
+
+      const explained = await explainCell(
+        db.pool,
+        { target: 'universe', module: 'fund_daily', tradeDate: '20260211' },
+        { flags: DEFAULT_FLAGS, phase: ALL_OPEN },
+        pools,
+      );
+      expect(explained.missingSample).toEqual(['510010.SH']);
+      await db.pool.query(
+        `DELETE FROM market_bar WHERE asset_class = 'etf' AND trade_date = to_date('20260211', 'YYYYMMDD')`,
+      );
+    });
+  });
+
   describe('explainCell', () => {
     const context = { flags: DEFAULT_FLAGS, phase: ALL_OPEN };
 
