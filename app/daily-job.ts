@@ -284,3 +284,31 @@ export function matrixPools(runtime: Runtime): MatrixPoolSource {
     return out;
   };
 }
+
+export interface FetchRequest {
+  endpoints: EndpointSelection;
+  /** Inclusive YYYYMMDD range; absent means the daily incremental range (cursor + 1 … today). */
+  from?: string;
+  to?: string;
+  force?: boolean;
+  actor: string;
+  onProgress?: (progress: FetchProgress) => void;
+  logger?: Parameters<typeof runFetch>[0]['logger'];
+  signal?: AbortSignal;
+}
+
+/** One main run of exactly these endpoints: the job narrowed by hand, as `fetch --batch/--apis` runs it. */
+export async function fetchRun(
+  runtime: Runtime,
+  source: TushareSource,
+  request: FetchRequest,
+): Promise<FetchRunResult & { flags: RolloutFlags; from: string; to: string }> {
+  const { onProgress, endpoints, ...rest } = request;
+  const job = await runJob(runtime, source, {
+    ...rest,
+    selection: endpoints,
+    ...(onProgress !== undefined && { onProgress: (_stage: JobStage, p: FetchProgress) => onProgress(p) }),
+  });
+  const stage = job.stages[0] as StageResult;
+  return { ...stage.run, flags: job.flags, from: stage.from, to: stage.to };
+}

@@ -1,14 +1,8 @@
 import { rawTopic } from '../contracts/catalog/index.js';
 import type { Config } from '../contracts/config.js';
-import { chinaDate } from '../contracts/dates.js';
 import { ConfigError } from '../contracts/errors.js';
-import type { RolloutFlags } from '../contracts/flags.js';
 import { NORMALIZED_API_NAMES } from '../processors/normalize/index.js';
 import { type ProcessStats, runProcessor } from '../processors/processor.js';
-import { cursorValues } from '../producers/fetch/cursor-log.js';
-import { dailyRange, type EndpointSelection } from '../producers/fetch/planner.js';
-import type { FetchProgress } from '../producers/fetch/progress.js';
-import { type FetchRunResult, runFetch } from '../producers/fetch/run.js';
 import type { SandboxDataset } from '../producers/sandbox/dataset.js';
 import { loadFaultPlan } from '../producers/sandbox/faults.js';
 import { openRecordedDataset } from '../producers/sandbox/recorded.js';
@@ -16,8 +10,6 @@ import { type Sandbox, startSandbox } from '../producers/sandbox/server.js';
 import { createSyntheticMarket } from '../producers/sandbox/synthetic/index.js';
 import { createTushareClient, type SourceLog } from '../producers/tushare/client.js';
 import type { TushareSource } from '../producers/tushare/source.js';
-import { foldControlLog } from '../projections/log/control-view.js';
-import { effectiveOf } from '../projections/reducers/flags.js';
 import { type CatchUpReport, ProjectionRunner } from '../projections/runner/runner.js';
 import type { Runtime } from './runtime.js';
 
@@ -66,58 +58,6 @@ export async function startConfiguredSandbox(
     dataset: overrides.dataset ?? (await sandboxDataset(cfg)),
     faults: cfg.sandbox.faultsFile ? await loadFaultPlan(cfg.sandbox.faultsFile) : undefined,
   });
-}
-
-export interface FetchRequest {
-  endpoints: EndpointSelection;
-  /** Inclusive YYYYMMDD range; absent means the daily incremental range (cursor + 1 … today). */
-  from?: string;
-  to?: string;
-  force?: boolean;
-  actor: string;
-  onProgress?: (progress: FetchProgress) => void;
-  logger?: Parameters<typeof runFetch>[0]['logger'];
-  signal?: AbortSignal;
-}
-
-/**
- * One fetch run on the main chain. Flags and cursors are folded from the control log (the source
- * of truth), not read from projection tables that may lag. A backfill and the daily run differ only
- * in where the range comes from.
- */
-export async function fetchRun(
-  runtime: Runtime,
-  source: TushareSource,
-  request: FetchRequest,
-): Promise<FetchRunResult & { flags: RolloutFlags; from: string; to: string }> {
-  const control = await foldControlLog({ log: runtime.log, codec: runtime.codec });
-  const flags = effectiveOf(control.flags);
-  const cursors = cursorValues(control.cursors);
-  let { from, to } = request;
-  if (from === undefined || to === undefined) {
-    const range = dailyRange({ today: chinaDate(), endpoints: request.endpoints, flags, cursors });
-    from ??= range.from;
-    to ??= range.to;
-  }
-  const result = await runFetch({
-    source,
-    log: runtime.log,
-    codec: runtime.codec,
-    endpoints: request.endpoints,
-    from,
-    to,
-    flags,
-    cursors,
-    force: request.force,
-    chain: 'main',
-    actor: request.actor,
-    heartbeatMs: runtime.config.pipeline.heartbeatMs,
-    heartbeatTimeoutMs: runtime.config.pipeline.heartbeatTimeoutMs,
-    onProgress: request.onProgress,
-    logger: request.logger,
-    signal: request.signal,
-  });
-  return { ...result, flags, from, to };
 }
 
 /** The raw topics the processor consumes: every endpoint that has a normalizer. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { datesBetween, weekday } from '../../contracts/dates.js';
 import { type Sandbox, startSandbox } from '../../producers/sandbox/server.js';
 import { createSyntheticMarket, type SyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
+import { barDigest } from './bar-digest.js';
 
 const exec = promisify(execFile);
 const TOKEN = randomBytes(28).toString('hex');
@@ -35,16 +36,6 @@ interface RunReport {
 interface JobReport {
   fetch: { status: string; runs: RunReport[]; notRun: string[] };
   process: { deadLettered: { total: number }; lagAtEnd: number };
-}
-
-/** The price columns of bars, the same digest from the sandbox's rows or the store's. */
-function digest(rows: readonly Record<string, unknown>[]): string {
-  const lines = rows
-    .map((r) =>
-      [r.ts_code, r.open, r.high, r.low, r.close].map((v) => (v == null ? '' : String(v))).join('|'),
-    )
-    .sort();
-  return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
 /**
@@ -145,7 +136,7 @@ describe('xasset run: the daily job over the whole roadmap', () => {
         [assetClass, day],
       );
       expect({ api, day, rows: rows.length }).toEqual({ api, day, rows: expected.length });
-      expect({ api, day, digest: digest(rows) }).toEqual({ api, day, digest: digest(expected) });
+      expect({ api, day, digest: barDigest(rows) }).toEqual({ api, day, digest: barDigest(expected) });
     }
   }
 

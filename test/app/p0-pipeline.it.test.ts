@@ -1,28 +1,19 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchRun, processRun, tushareSource } from '../../app/pipeline.js';
+import { fetchRun } from '../../app/daily-job.js';
+import { processRun, tushareSource } from '../../app/pipeline.js';
 import { openRuntime, type Runtime, setUp } from '../../app/runtime.js';
 import { type ApiName, endpoint } from '../../contracts/catalog/index.js';
 import { loadConfig } from '../../contracts/config.js';
 import { type Sandbox, startSandbox } from '../../producers/sandbox/server.js';
 import { createSyntheticMarket, type SyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
 import { services, uniqueName } from '../harness/services.js';
+import { barDigest } from './bar-digest.js';
 
 /** The P0 market endpoints and where their rows land. */
 const P0_BARS: readonly ApiName[] = ['daily', 'fund_daily', 'fut_daily', 'sge_daily'];
 const FROM = '20240102';
 const TO = '20240109';
-
-/** A digest of the price columns of a set of bars, the same whether it is built from the sandbox or the store. */
-function digest(rows: readonly Record<string, unknown>[]) {
-  const lines = rows
-    .map((r) =>
-      [r.ts_code, r.open, r.high, r.low, r.close].map((v) => (v === null ? '' : String(v))).join('|'),
-    )
-    .sort();
-  return createHash('sha256').update(lines.join('\n')).digest('hex');
-}
 
 describe('P0 end to end on real Kafka, the registry and TimescaleDB', () => {
   let runtime: Runtime;
@@ -91,7 +82,7 @@ describe('P0 end to end on real Kafka, the registry and TimescaleDB', () => {
           [assetClass, day],
         );
         expect({ api, day, rows: rows.length }).toEqual({ api, day, rows: expected.length });
-        expect({ api, day, digest: digest(rows) }).toEqual({ api, day, digest: digest(expected) });
+        expect({ api, day, digest: barDigest(rows) }).toEqual({ api, day, digest: barDigest(expected) });
       }
     }
     const cal = await runtime.pool.query<{ n: number }>(
