@@ -1,6 +1,7 @@
 import { rawTopic } from '../contracts/catalog/index.js';
 import type { Config } from '../contracts/config.js';
 import { ConfigError } from '../contracts/errors.js';
+import { StoreCallBudget } from '../infra/store/call-budget.js';
 import { NORMALIZED_API_NAMES } from '../processors/normalize/index.js';
 import { type ProcessStats, runProcessor } from '../processors/processor.js';
 import type { SandboxDataset } from '../producers/sandbox/dataset.js';
@@ -8,18 +9,56 @@ import { loadFaultPlan } from '../producers/sandbox/faults.js';
 import { openRecordedDataset } from '../producers/sandbox/recorded.js';
 import { type Sandbox, startSandbox } from '../producers/sandbox/server.js';
 import { createSyntheticMarket } from '../producers/sandbox/synthetic/index.js';
+import { type CallBudget, tokenHash } from '../producers/tushare/budget.js';
 import { createTushareClient, type SourceLog } from '../producers/tushare/client.js';
 import type { TushareSource } from '../producers/tushare/source.js';
+import { appendControl, newControlEvent } from '../projections/log/control-log.js';
+import { budgetKey } from '../projections/reducers/budgets.js';
 import { type CatchUpReport, ProjectionRunner } from '../projections/runner/runner.js';
+import { writeChanges } from '../projections/store/tables.js';
 import type { Runtime } from './runtime.js';
 
 /** The real Tushare Pro endpoint: calling it without a token can only fail, so it is refused up front. */
 const REAL_API_HOST = 'api.tushare.pro';
 
-/** A Tushare client from the config; `apiUrl` points it at a sandbox instead. */
+/**
+ * The call budget every producer of this token shares through the store: limits Tushare states
+ * are recorded as CallBudgetLearned (its projection row written at once, so producers running
+ * beside this one keep to it from their next call) and honoured by every later run.
+ */
+export function sharedCallBudget(cfg: Config, runtime: Pick<Runtime, 'pool' | 'log' | 'codec'>): CallBudget {
+  const hash = tokenHash(cfg.tushare.token?.reveal() ?? '');
+  return new StoreCallBudget({
+    pool: runtime.pool,
+    tokenHash: hash,
+    callsPerMinute: cfg.tushare.callsPerMinute,
+    limits: cfg.tushare.rateLimits,
+    windowMs: cfg.tushare.rateWindowMs,
+    async record(limit) {
+      const payload = { tokenHash: hash, ...limit };
+      const event = newControlEvent('CallBudgetLearned', payload, {
+        actor: 'tushare-client',
+        now: Date.now(),
+      });
+      const [offset] = await appendControl({ log: runtime.log, codec: runtime.codec }, event);
+      const entry = { ...payload, offset: offset as number, at: event.occurredAt };
+      const client = await runtime.pool.connect();
+      try {
+        await writeChanges(client, 'budgets', { budgets: {} }, { budgets: { [budgetKey(entry)]: entry } });
+      } finally {
+        client.release();
+      }
+    },
+  });
+}
+
+/**
+ * A Tushare client from the config; `apiUrl` points it at a sandbox instead. With a runtime, it
+ * spends the budget shared through the store; without one, a budget of its own.
+ */
 export function tushareSource(
   cfg: Config,
-  options: { apiUrl?: string; log?: SourceLog } = {},
+  options: { apiUrl?: string; log?: SourceLog; runtime?: Pick<Runtime, 'pool' | 'log' | 'codec'> } = {},
 ): TushareSource {
   const apiUrl = options.apiUrl ?? cfg.tushare.apiUrl;
   if (!cfg.tushare.token && new URL(apiUrl).hostname === REAL_API_HOST) {
@@ -39,6 +78,7 @@ export function tushareSource(
     timeoutMs: cfg.tushare.timeoutMs,
     pageCap: cfg.tushare.pageCap,
     log: options.log,
+    ...(options.runtime !== undefined && { budget: sharedCallBudget(cfg, options.runtime) }),
   });
 }
 

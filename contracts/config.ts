@@ -116,6 +116,8 @@ export const ConfigSchema = z.object({
     /** Tushare's limits depend on the account's points; 200 a minute suits a 2000-point account. */
     callsPerMinute: positiveInt.default(200),
     rateLimits: perEndpointRates.default({}),
+    /** The minute Tushare's limits count over; shorter only against a sandbox with the same window. */
+    rateWindowMs: positiveInt.default(60_000),
     /** Attempts per call on transient failures (network, timeout, 5xx, rate-limit answers). */
     maxAttempts: positiveInt.max(20).default(6),
     timeoutMs: positiveInt.default(30_000),
@@ -227,6 +229,7 @@ export const ENV_VARS = {
   TUSHARE_API_URL: 'tushare.apiUrl',
   TUSHARE_CALLS_PER_MINUTE: 'tushare.callsPerMinute',
   TUSHARE_RATE_LIMITS: 'tushare.rateLimits',
+  TUSHARE_RATE_WINDOW_MS: 'tushare.rateWindowMs',
   TUSHARE_MAX_ATTEMPTS: 'tushare.maxAttempts',
   TUSHARE_TIMEOUT_MS: 'tushare.timeoutMs',
   TUSHARE_PAGE_CAP: 'tushare.pageCap',

@@ -14,6 +14,7 @@ import {
   type ProgressRenderer,
 } from '../../producers/fetch/progress.js';
 import type { Sandbox } from '../../producers/sandbox/server.js';
+import type { SourceLog } from '../../producers/tushare/client.js';
 import { type JobResult, runJob } from '../daily-job.js';
 import { renderDemoSummary, summarizeStore } from '../demo.js';
 import { exitCodeOfRun } from '../failure.js';
@@ -128,10 +129,13 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     cfg: Config,
     useSandbox: boolean,
     work: (source: ReturnType<typeof tushareSource>, sandbox?: Sandbox) => Promise<T>,
+    runtime?: Runtime,
   ): Promise<T> => {
     const log = logger(cfg).child({ component: 'tushare' });
-    if (!useSandbox)
-      return work(tushareSource(cfg, { log: (level, msg, fields) => log[level](fields, msg) }));
+    const sourceLog: SourceLog = (level, msg, fields) => log[level](fields, msg);
+    const shared = runtime === undefined ? {} : { runtime };
+    if (!useSandbox) return work(tushareSource(cfg, { log: sourceLog, ...shared }));
+    // An in-process sandbox is this command's own: its budget is not shared with anyone.
     const sandbox = await startConfiguredSandbox(cfg, { port: 0 });
     try {
       return await work(tushareSource(cfg, { apiUrl: sandbox.url }), sandbox);
@@ -148,17 +152,21 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     const cfg = runtime.config;
     const log = logger(cfg);
     const progress = jobProgress(log);
-    const job = await withSource(cfg, options.sandbox === true, (source) =>
-      runJob(runtime, source, {
-        ...(selection(options) !== undefined && { selection: selection(options) }),
-        from: options.from,
-        to: options.to,
-        force: options.force,
-        actor: 'cli',
-        onProgress: progress.update,
-        logger: log,
-        signal,
-      }),
+    const job = await withSource(
+      cfg,
+      options.sandbox === true,
+      (source) =>
+        runJob(runtime, source, {
+          ...(selection(options) !== undefined && { selection: selection(options) }),
+          from: options.from,
+          to: options.to,
+          force: options.force,
+          actor: 'cli',
+          onProgress: progress.update,
+          logger: log,
+          signal,
+        }),
+      runtime,
     );
     progress.done();
     process.exitCode = exitCodeOfRun(job.status);
@@ -414,6 +422,7 @@ function jobReport(job: JobResult) {
       from: s.from,
       to: s.to,
       tasks: s.run.tasks,
+      calls: s.run.calls,
       stats: s.run.stats,
       error: s.run.error,
       skipped: s.run.skipped,

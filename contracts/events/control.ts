@@ -141,6 +141,21 @@ export const AlertRaised = z
   })
   .meta({ avroName: 'AlertRaised' });
 
+/**
+ * A limit Tushare stated in a refusal (`每分钟最多访问该接口N次`, or the hour and day quotas): the
+ * budget of one token and endpoint. The token appears only as a hash (producers/tushare/budget.ts).
+ */
+export const CallBudgetLearned = z
+  .object({
+    tokenHash: z.string().min(1),
+    apiName: z.string().min(1),
+    window: z.enum(['minute', 'hour', 'day']).meta({ avroName: 'RateWindow' }),
+    limit: z.number().int().positive(),
+    /** Hour and day quotas: no call before this (ms since the epoch); null for the minute limit. */
+    blockedUntil: z.number().int().nonnegative().nullable(),
+  })
+  .meta({ avroName: 'CallBudgetLearned' });
+
 /** Every payload by its event type; the order is the Avro union's order, so only append to it. */
 export const CONTROL_PAYLOADS = {
   RunStarted,
@@ -154,6 +169,7 @@ export const CONTROL_PAYLOADS = {
   PhaseFrozen,
   GateEvaluated,
   AlertRaised,
+  CallBudgetLearned,
 } as const;
 
 export type ControlEventType = keyof typeof CONTROL_PAYLOADS;

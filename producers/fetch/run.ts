@@ -5,6 +5,7 @@ import {
   TushareBadResponseError,
   TushareError,
   TusharePermissionError,
+  TushareRateLimitError,
   TushareTokenError,
   XassetError,
 } from '../../contracts/errors.js';
@@ -32,7 +33,14 @@ import {
 } from './planner.js';
 import { estimateEta, type FetchProgress } from './progress.js';
 import { pageRecords } from './raw-record.js';
-import { addCounts, counterDelta, type RunStats, runStats } from './stats.js';
+import {
+  addCounts,
+  callsPerEndpoint,
+  counterDelta,
+  type EndpointCalls,
+  type RunStats,
+  runStats,
+} from './stats.js';
 
 export type RunStatus = ControlPayload<'RunFinished'>['status'];
 
@@ -100,6 +108,8 @@ export interface FetchRunResult {
   failures: TaskFailure[];
   /** Endpoints the plan left out (switch off, no symbol pool, up to date…). */
   skipped: SkippedEndpoint[];
+  /** Per endpoint: calls planned (the calendar's included) and requests made. */
+  calls: Record<string, EndpointCalls>;
 }
 
 /** What a failure stops: the one task, its endpoint, or the whole run. */
@@ -109,6 +119,8 @@ function scopeOf(err: unknown): Scope {
   if (err instanceof TushareTokenError) return 'run';
   if (err instanceof TusharePermissionError || err instanceof TushareBadResponseError) return 'endpoint';
   if (err instanceof EncodeError) return 'endpoint';
+  // An hour or day quota used up: no call of the endpoint can succeed before it frees.
+  if (err instanceof TushareRateLimitError && err.details.window !== 'minute') return 'endpoint';
   if (err instanceof TushareError) return 'task';
   return 'run';
 }
@@ -315,8 +327,9 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
   counts.skipped = counts.total - counts.done - counts.failed;
   const status = statusOf({ interrupted, fatal, tasks, failures, counts });
   const error = errorText({ interrupted, fatal, failures });
+  const spent = counterDelta(before, source.counters());
   const stats = runStats({
-    source: counterDelta(before, source.counters()),
+    source: spent,
     rowsEmitted,
     runErrors,
     durationMs: Date.now() - started,
@@ -346,6 +359,7 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
     holds: tracker?.holds() ?? [],
     failures,
     skipped,
+    calls: callsPerEndpoint([{ apiName: CALENDAR_API }, ...tasks], spent.requestsByApi ?? {}),
   };
 }
 

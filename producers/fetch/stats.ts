@@ -19,13 +19,42 @@ export function counterDelta(before: CallCounters, after: CallCounters): CallCou
     const d = n - (before.errorsByClass[code] ?? 0);
     if (d > 0) errorsByClass[code] = d;
   }
+  const requestsByApi: Record<string, number> = {};
+  for (const [api, n] of Object.entries(after.requestsByApi ?? {})) {
+    const d = n - (before.requestsByApi?.[api] ?? 0);
+    if (d > 0) requestsByApi[api] = d;
+  }
   return {
     requests: after.requests - before.requests,
     pages: after.pages - before.pages,
     retries: after.retries - before.retries,
     rowsFetched: after.rowsFetched - before.rowsFetched,
     errorsByClass,
+    requestsByApi,
   };
+}
+
+export interface EndpointCalls {
+  /** One call per planned task (a task of several pages costs more). */
+  planned: number;
+  /** Requests made, pages and retries included. */
+  actual: number;
+}
+
+/** Planned and actual calls per endpoint: what a run meant to spend of the budget and what it spent. */
+export function callsPerEndpoint(
+  planned: readonly { apiName: string }[],
+  actual: Readonly<Record<string, number>>,
+): Record<string, EndpointCalls> {
+  const out: Record<string, EndpointCalls> = {};
+  const entry = (apiName: string): EndpointCalls => {
+    const found = out[apiName] ?? { planned: 0, actual: 0 };
+    out[apiName] = found;
+    return found;
+  };
+  for (const { apiName } of planned) entry(apiName).planned += 1;
+  for (const [apiName, n] of Object.entries(actual)) entry(apiName).actual = n;
+  return out;
 }
 
 /**

@@ -15,6 +15,8 @@ const CallPattern = z.union([
 export const EndpointFaultsSchema = z.strictObject({
   /** After N accepted calls in a rolling minute, answer Tushare's rate-limit error. */
   rateLimitPerMinute: count.optional(),
+  /** The length of that minute, for tests that cannot wait one (the client's TUSHARE_RATE_WINDOW_MS). */
+  rateWindowMs: count.optional(),
   /** Answer Tushare's no-permission error to every call. */
   permissionDenied: z.boolean().optional(),
   /** Answer HTTP 500, 502, 503 (in turn) instead of Tushare's answer. */
@@ -145,8 +147,8 @@ export class RollingWindow {
   constructor(readonly windowMs = 60_000) {}
 
   /** Records and admits the call when fewer than `limit` were admitted in the window before `now`. */
-  admit(key: string, limit: number, now: number): boolean {
-    const starts = (this.#starts.get(key) ?? []).filter((t) => t > now - this.windowMs);
+  admit(key: string, limit: number, now: number, windowMs = this.windowMs): boolean {
+    const starts = (this.#starts.get(key) ?? []).filter((t) => t > now - windowMs);
     this.#starts.set(key, starts);
     if (starts.length >= limit) return false;
     starts.push(now);

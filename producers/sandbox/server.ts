@@ -110,7 +110,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return answerError(TUSHARE_CODE.token, TUSHARE_MSG.unknownApi);
     if (faults.permissionDenied) return answerError(TUSHARE_CODE.limited, TUSHARE_MSG.noPermission(apiName));
     const perMinute = faults.rateLimitPerMinute;
-    if (perMinute !== undefined && !rateWindow.admit(apiName, perMinute, clock()))
+    if (perMinute !== undefined && !rateWindow.admit(apiName, perMinute, clock(), faults.rateWindowMs))
       return answerError(TUSHARE_CODE.limited, TUSHARE_MSG.ratePerMinute(perMinute));
 
     const spec = endpoint(apiName);

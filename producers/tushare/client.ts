@@ -10,10 +10,11 @@ import {
 } from '../../contracts/errors.js';
 import { pipelineMetrics } from '../../infra/metrics/registry.js';
 import { readEnvelope, toRows } from './answer.js';
+import { type CallBudget, LocalCallBudget, quotaFreesAt } from './budget.js';
 import { itemsDigest, pageThrough, type RawPage } from './paging.js';
 import { paramsHash } from './params-hash.js';
-import { classifyAnswer, type TushareRequest } from './protocol.js';
-import { type Clock, RateLimiter, realClock, realSleep, type Sleep } from './rate-limiter.js';
+import { classifyAnswer, type RateWindow, type TushareRequest } from './protocol.js';
+import { type Clock, realClock, realSleep, type Sleep } from './rate-limiter.js';
 import { type BackoffOptions, DEFAULT_BACKOFF, fullJitterDelay, worthRetrying } from './retry.js';
 import type { CallCounters, TusharePage, TushareParams, TushareRow, TushareSource } from './source.js';
 
@@ -33,6 +34,11 @@ export interface TushareClientOptions {
   backoff?: BackoffOptions;
   clock?: Clock;
   sleep?: Sleep;
+  /**
+   * Decides when calls may start and learns Tushare's stated limits; by default a budget of this
+   * process alone, from `callsPerMinute` and `rateLimits`.
+   */
+  budget?: CallBudget;
   /** Source of the backoff jitter, in [0, 1). */
   random?: () => number;
   log?: SourceLog;
@@ -59,13 +65,22 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
   const random = options.random ?? Math.random;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const log: SourceLog = options.log ?? (() => {});
-  const limiter = new RateLimiter({
-    callsPerMinute: options.callsPerMinute,
-    limits: options.rateLimits,
-    clock,
-    sleep,
-  });
-  const counters: CallCounters = { requests: 0, pages: 0, retries: 0, rowsFetched: 0, errorsByClass: {} };
+  const budget =
+    options.budget ??
+    new LocalCallBudget({
+      callsPerMinute: options.callsPerMinute,
+      limits: options.rateLimits,
+      clock,
+      sleep,
+    });
+  const counters: CallCounters = {
+    requests: 0,
+    pages: 0,
+    retries: 0,
+    rowsFetched: 0,
+    errorsByClass: {},
+    requestsByApi: {},
+  };
 
   // Belt and braces: a proxy or a misbehaving server could echo the token back in its message.
   const scrub = (text: string): string => {
@@ -99,6 +114,7 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
         return new TushareRateLimitError(`${where}: rate limited per ${answer.window} (${code}): ${msg}`, {
           ...base,
           window: answer.window,
+          limit: answer.limit,
         });
       default:
         return new TushareBadResponseError(`${where}: error answer (${code}): ${msg}`, {
@@ -183,7 +199,16 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
     };
   }
 
-  /** One page, with the rate limiter in front and retries behind. */
+  /** A refusal that states its limit teaches the budget: the N is this token's, for this endpoint. */
+  async function learnFrom(apiName: string, error: TushareRateLimitError): Promise<void> {
+    const { limit, window } = error.details as { limit?: unknown; window?: RateWindow };
+    if (typeof limit !== 'number' || window === undefined) return;
+    const blockedUntil = quotaFreesAt(window, clock());
+    await budget.learn({ apiName, window, limit, blockedUntil });
+    log('warn', 'tushare limit learned', { apiName, window, limit, blockedUntil });
+  }
+
+  /** One page, with the call budget in front and retries behind. */
   async function fetchPage(
     ctx: PageContext,
     request: Omit<TushareRequest, 'token'>,
@@ -194,8 +219,10 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
       token: options.token?.reveal() ?? '',
     } satisfies TushareRequest);
     for (let attempt = 1; ; attempt++) {
-      await limiter.acquire(ctx.apiName, signal);
+      await budget.acquire(ctx.apiName, signal);
       counters.requests++;
+      const byApi = counters.requestsByApi as Record<string, number>;
+      byApi[ctx.apiName] = (byApi[ctx.apiName] ?? 0) + 1;
       if (attempt > 1) counters.retries++;
       const started = clock();
       try {
@@ -207,13 +234,14 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
         if (!(error instanceof TushareError)) throw error;
         pipelineMetrics.tushareCall(ctx.apiName, (clock() - started) / 1000, error.code);
         countError(error);
+        if (error instanceof TushareRateLimitError) await learnFrom(ctx.apiName, error);
         const retry = attempt < options.maxAttempts && worthRetrying(error);
         let delayMs = 0;
         if (retry) {
           delayMs = fullJitterDelay(attempt, backoff, random);
           // Retrying a rate-limit answer before the window has room only earns another one.
           if (error instanceof TushareRateLimitError)
-            delayMs = Math.max(delayMs, limiter.msUntilSlotFrees(ctx.apiName));
+            delayMs = Math.max(delayMs, await budget.msUntilSlotFrees(ctx.apiName));
         }
         log('warn', retry ? 'tushare call failed, retrying' : 'tushare call failed', {
           ...ctx,
@@ -279,7 +307,11 @@ export function createTushareClient(options: TushareClientOptions): TushareSourc
 
   return {
     pages: (apiName, params, opts) => pages(apiName, params, opts?.signal),
-    counters: () => ({ ...counters, errorsByClass: { ...counters.errorsByClass } }),
+    counters: () => ({
+      ...counters,
+      errorsByClass: { ...counters.errorsByClass },
+      requestsByApi: { ...counters.requestsByApi },
+    }),
   };
 }
 

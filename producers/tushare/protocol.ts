@@ -38,6 +38,8 @@ export const TUSHARE_MSG = {
   tokenInvalid: '您的token不对，请确认。',
   unknownApi: '请指定正确的接口名',
   ratePerMinute: (n: number) => `抱歉，您每分钟最多访问该接口${n}次，${DOC_LINK}`,
+  ratePerHour: (n: number) => `抱歉，您每小时最多访问该接口${n}次，${DOC_LINK}`,
+  ratePerDay: (n: number) => `抱歉，您每天最多访问该接口${n}次，${DOC_LINK}`,
   noPermission: (apiName: string) => `抱歉，您没有接口(${apiName})访问权限，${DOC_LINK}`,
 } as const;
 
@@ -46,9 +48,20 @@ export type RateWindow = 'minute' | 'hour' | 'day';
 export type AnswerClass =
   | { kind: 'token' }
   | { kind: 'unknown_api' }
-  | { kind: 'rate_limit'; window: RateWindow }
+  | { kind: 'rate_limit'; window: RateWindow; limit: number | null }
   | { kind: 'permission' }
   | { kind: 'other' };
+
+/**
+ * The N of `最多访问该接口N次`: the limit Tushare enforces for this token and endpoint, which depends
+ * on the account's points and is published nowhere else. Null when the message carries none.
+ */
+export function limitIn(msg: string): number | null {
+  const match = /最多访问该?接口\s*(\d+)\s*次/.exec(msg);
+  if (match === null) return null;
+  const n = Number(match[1]);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
 
 /** What a non-zero answer means, from its code and message. */
 export function classifyAnswer(code: number, msg: string): AnswerClass {
@@ -58,7 +71,7 @@ export function classifyAnswer(code: number, msg: string): AnswerClass {
   if (code === TUSHARE_CODE.limited) {
     if (msg.includes('最多访问')) {
       const window: RateWindow = msg.includes('每天') ? 'day' : msg.includes('每小时') ? 'hour' : 'minute';
-      return { kind: 'rate_limit', window };
+      return { kind: 'rate_limit', window, limit: limitIn(msg) };
     }
     return { kind: 'permission' };
   }

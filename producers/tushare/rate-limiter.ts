@@ -27,6 +27,7 @@ export class RateLimiter {
   readonly #starts = new Map<string, number[]>();
   readonly #default: number;
   readonly #limits: Readonly<Record<string, number>>;
+  readonly #learned = new Map<string, number>();
   readonly #windowMs: number;
   readonly #clock: Clock;
   readonly #sleep: Sleep;
@@ -40,7 +41,13 @@ export class RateLimiter {
   }
 
   limitOf(key: string): number {
-    return Math.max(1, this.#limits[key] ?? this.#default);
+    const configured = this.#limits[key] ?? this.#default;
+    return Math.max(1, Math.min(configured, this.#learned.get(key) ?? configured));
+  }
+
+  /** Keeps `key` at or below `limit` from now on (a limit the server stated); never raises it. */
+  lower(key: string, limit: number): void {
+    this.#learned.set(key, Math.min(limit, this.#learned.get(key) ?? limit));
   }
 
   /** Resolves when a call to `key` may start, and records that start. */

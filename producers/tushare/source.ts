@@ -25,6 +25,8 @@ export interface CallCounters {
   rowsFetched: number;
   /** By error code (`XASSET_TUSHARE_RATE_LIMIT`, …), counting every failed attempt. */
   errorsByClass: Record<string, number>;
+  /** Requests by api_name, retries included: the calls each endpoint really cost. */
+  requestsByApi?: Record<string, number>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { type AlertsState, alertsReducer } from './alerts.js';
+import { type BudgetsState, budgetsReducer } from './budgets.js';
 import { type CursorsState, cursorsReducer } from './cursors.js';
 import { type FlagsState, flagsReducer } from './flags.js';
 import { type GatesState, gatesReducer } from './gates.js';
@@ -43,6 +44,7 @@ export const PROJECTIONS = {
   gates: gatesReducer,
   probes: probesReducer,
   alerts: alertsReducer,
+  budgets: budgetsReducer,
 } as const;
 
 export type ProjectionName = keyof typeof PROJECTIONS;
@@ -56,6 +58,7 @@ export interface ControlState {
   gates: GatesState;
   probes: ProbesState;
   alerts: AlertsState;
+  budgets: BudgetsState;
 }
 
 /** The whole control plane in one fold: what commands decide on. */

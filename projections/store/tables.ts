@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import { ValidationError } from '../../contracts/errors.js';
 import { DEFAULT_FLAGS } from '../../contracts/flags.js';
 import type { AlertEntry, AlertsState } from '../reducers/alerts.js';
+import type { BudgetEntry, BudgetsState } from '../reducers/budgets.js';
 import type { ControlState, ProjectionName } from '../reducers/control.js';
 import type { CursorEntry, CursorsState } from '../reducers/cursors.js';
 import type { FlagsHistoryEntry, FlagsState } from '../reducers/flags.js';
@@ -287,6 +288,34 @@ const alerts: TableSpec<AlertsState, AlertEntry> = {
   toState: (entries) => ({ alerts: inOffsetOrder(entries) }),
 };
 
+const budgets: TableSpec<BudgetsState, BudgetEntry> = {
+  projection: 'budgets',
+  table: 'tushare_budget',
+  key: 'budget_key',
+  columns: [
+    col('budget_key', 'text'),
+    col('token_hash', 'text'),
+    col('api_name', 'text'),
+    col('rate_window', 'text'),
+    col('call_limit', 'integer'),
+    col('blocked_until', 'timestamptz'),
+    col('learned_offset', 'bigint'),
+    col('learned_at', 'timestamptz'),
+  ],
+  entries: (state) => new Map(Object.entries(state.budgets)),
+  toRow: (key, e) => [key, e.tokenHash, e.apiName, e.window, e.limit, e.blockedUntil, e.offset, e.at],
+  fromRow: (r) => ({
+    tokenHash: str(r.token_hash),
+    apiName: str(r.api_name),
+    window: r.rate_window as BudgetEntry['window'],
+    limit: num(r.call_limit),
+    blockedUntil: numOrNull(r.blocked_until),
+    offset: num(r.learned_offset),
+    at: num(r.learned_at),
+  }),
+  toState: (entries) => ({ budgets: Object.fromEntries(entries) }),
+};
+
 /** Every projection's table. */
 export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K], unknown> } = {
   cursors,
@@ -296,6 +325,7 @@ export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K]
   gates,
   probes,
   alerts,
+  budgets,
 } as { [K in ProjectionName]: TableSpec<ControlState[K], unknown> };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

@@ -44,6 +44,8 @@ const EXPECTED_TABLES = [
   'projection_checkpoint',
   'schema_migrations',
   'trade_calendar',
+  'tushare_budget',
+  'tushare_call',
   ...TIME_SERIES,
 ].sort();
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statusOf } from '../../../producers/fetch/run.js';
-import { counterDelta, runStats } from '../../../producers/fetch/stats.js';
+import { callsPerEndpoint, counterDelta, runStats } from '../../../producers/fetch/stats.js';
 
 describe('run stats', () => {
   const before = {
@@ -25,8 +25,25 @@ describe('run stats', () => {
       retries: 3,
       rowsFetched: 1_500,
       errorsByClass: { XASSET_TUSHARE_RATE_LIMIT: 2, XASSET_TUSHARE_TRANSIENT: 2 },
+      requestsByApi: {},
     });
     expect(counterDelta(after, after).errorsByClass).toEqual({});
+    expect(
+      counterDelta(
+        { ...before, requestsByApi: { daily: 2 } },
+        { ...after, requestsByApi: { daily: 5, fut_daily: 6 } },
+      ).requestsByApi,
+    ).toEqual({ daily: 3, fut_daily: 6 });
+  });
+
+  it('puts planned tasks beside the requests each endpoint cost', () => {
+    expect(
+      callsPerEndpoint([{ apiName: 'trade_cal' }, { apiName: 'daily' }, { apiName: 'daily' }], {
+        trade_cal: 1,
+        daily: 3,
+      }),
+    ).toEqual({ trade_cal: { planned: 1, actual: 1 }, daily: { planned: 2, actual: 3 } });
+    expect(callsPerEndpoint([{ apiName: 'daily' }], {})).toEqual({ daily: { planned: 1, actual: 0 } });
   });
 
   it("adds the run's own rows and errors to the source's", () => {

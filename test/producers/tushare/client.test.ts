@@ -109,6 +109,7 @@ describe('paging against the sandbox', () => {
       retries: 0,
       rowsFetched: rows.length,
       errorsByClass: {},
+      requestsByApi: { daily: 3 },
     });
   });
 

@@ -10,18 +10,20 @@ describe('classifyAnswer', () => {
     [
       40203,
       '抱歉，您每分钟最多访问该接口200次，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。',
-      { kind: 'rate_limit', window: 'minute' },
+      { kind: 'rate_limit', window: 'minute', limit: 200 },
     ],
     [
       40203,
       '抱歉，您每小时最多访问该接口1次，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。',
-      { kind: 'rate_limit', window: 'hour' },
+      { kind: 'rate_limit', window: 'hour', limit: 1 },
     ],
     [
       40203,
       '抱歉，您每天最多访问该接口5次，权限的具体详情访问：https://tushare.pro/document/1?doc_id=108。',
-      { kind: 'rate_limit', window: 'day' },
+      { kind: 'rate_limit', window: 'day', limit: 5 },
     ],
+    // A limit message without a number still limits; there is just nothing to learn from it.
+    [40203, '抱歉，您每分钟最多访问该接口，请稍后', { kind: 'rate_limit', window: 'minute', limit: null }],
     [40203, '抱歉，您没有接口(fund_daily)访问权限', { kind: 'permission' }],
     [40203, '抱歉，您没有访问该接口的权限', { kind: 'permission' }],
     [2002, '没有接口访问权限', { kind: 'permission' }],
@@ -36,6 +38,17 @@ describe('classifyAnswer', () => {
     expect(classifyAnswer(TUSHARE_CODE.limited, TUSHARE_MSG.ratePerMinute(50))).toEqual({
       kind: 'rate_limit',
       window: 'minute',
+      limit: 50,
+    });
+    expect(classifyAnswer(TUSHARE_CODE.limited, TUSHARE_MSG.ratePerHour(7))).toEqual({
+      kind: 'rate_limit',
+      window: 'hour',
+      limit: 7,
+    });
+    expect(classifyAnswer(TUSHARE_CODE.limited, TUSHARE_MSG.ratePerDay(9))).toEqual({
+      kind: 'rate_limit',
+      window: 'day',
+      limit: 9,
     });
     expect(classifyAnswer(TUSHARE_CODE.limited, TUSHARE_MSG.noPermission('stk_premarket')).kind).toBe(
       'permission',
