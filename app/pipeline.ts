@@ -4,6 +4,7 @@ import { ConfigError } from '../contracts/errors.js';
 import { StoreCallBudget } from '../infra/store/call-budget.js';
 import { NORMALIZED_API_NAMES } from '../processors/normalize/index.js';
 import { type ProcessStats, runProcessor } from '../processors/processor.js';
+import { type OffsetsReset, type ResetSpec, resetOffsets } from '../processors/reset-offsets.js';
 import type { SandboxDataset } from '../producers/sandbox/dataset.js';
 import { loadFaultPlan } from '../producers/sandbox/faults.js';
 import { openRecordedDataset } from '../producers/sandbox/recorded.js';
@@ -126,6 +127,25 @@ export async function processRun(
     signal: options.signal,
     onProgress: options.onProgress,
     logger: options.logger,
+  });
+}
+
+/** Re-anchors the processor's stored positions, recorded in the control log (`process --reset-offsets`). */
+export function resetProcessorOffsets(
+  runtime: Runtime,
+  specs: readonly ResetSpec[],
+  reason: string,
+): Promise<OffsetsReset[]> {
+  return resetOffsets({
+    log: runtime.log,
+    codec: runtime.codec,
+    pool: runtime.pool,
+    consumer: runtime.config.pipeline.processorName,
+    topics: processedTopics(),
+    specs,
+    reason,
+    actor: 'cli',
+    now: Date.now(),
   });
 }
 

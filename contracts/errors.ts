@@ -90,6 +90,73 @@ export class EventLogError extends XassetError {
   }
 }
 
+/**
+ * The broker could not be reached, or stopped answering, for longer than the client retries: the
+ * run stops here instead of crashing, and a rerun after the broker is back continues from the
+ * offsets the database holds.
+ */
+export class LogUnavailableError extends XassetError {
+  readonly code = 'XASSET_LOG_UNAVAILABLE';
+  constructor(operation: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`event log unavailable during ${operation}${cause}`, { operation, ...details }, options);
+  }
+}
+
+/** One partition whose log no longer holds what a stored position says it should. */
+export interface LogGap {
+  topic: string;
+  partition: number;
+  /** The position the database holds (next offset to read). */
+  stored: number;
+  /** The log's first held offset and its next offset to be written. */
+  start: number;
+  end: number;
+  /** `behind-store`: the log ends before the stored position (recreated or truncated topic);
+   * `records-deleted`: records the store still needs are below the log's start (retention). */
+  kind: 'behind-store' | 'records-deleted';
+}
+
+export const describeGap = (gap: LogGap): string =>
+  gap.kind === 'behind-store'
+    ? `${gap.topic}/${gap.partition}: the database is at offset ${gap.stored} but the log ends at ${gap.end}`
+    : `${gap.topic}/${gap.partition}: the database needs records from offset ${gap.stored} but the log starts at ${gap.start}`;
+
+/**
+ * A raw topic went backwards under the processor: continuing would skip the records now at offsets
+ * the database already counts as stored, or pretend deleted records were processed.
+ */
+export class LogBehindStoreError extends XassetError {
+  readonly code = 'XASSET_LOG_BEHIND_STORE';
+  readonly gaps: readonly LogGap[];
+  constructor(consumer: string, gaps: LogGap[]) {
+    super(
+      `the event log went backwards for consumer ${consumer}: ${gaps.map(describeGap).join('; ')}. ` +
+        'Nothing was processed. If the log is right (a topic was recreated, or retention removed ' +
+        'records), re-anchor explicitly: xasset process --reset-offsets <topic>[:<partition>]=earliest|<offset> --reason "…"',
+      { consumer, gaps },
+    );
+    this.gaps = gaps;
+  }
+}
+
+/**
+ * The control topic holds fewer events than the projections already folded (it was recreated or
+ * lost its start): its fold would be an empty, fresh-looking state instead of the real one.
+ */
+export class ControlLogLostEventsError extends XassetError {
+  readonly code = 'XASSET_CONTROL_LOG_LOST_EVENTS';
+  readonly gaps: readonly LogGap[];
+  constructor(gaps: LogGap[]) {
+    super(
+      `the control log lost events: ${gaps.map(describeGap).join('; ')} (projection checkpoints). ` +
+        'Restore the control topic from its backup, then run xasset projections verify; see "When the log lost events" in the README.',
+      { gaps },
+    );
+    this.gaps = gaps;
+  }
+}
+
 export class MigrationError extends XassetError {
   readonly code = 'XASSET_MIGRATION_FAILED';
   constructor(migration: string, options?: { cause?: unknown }) {

@@ -16,6 +16,7 @@ import { pipelineMetrics } from '../infra/metrics/registry.js';
 import { withTransaction } from '../infra/store/pg.js';
 import { acceptsCopyFromStdin } from '../infra/store/pg-copy.js';
 import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
+import { allPartitions, verifyLogPositions } from './log-check.js';
 import { canNormalize, normalize } from './normalize/index.js';
 import {
   type Change,
@@ -141,6 +142,9 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
   const staging: Staging = (await acceptsCopyFromStdin(options.pool)) ? 'copy' : 'unnest';
   const positions = await readConsumerOffsets(options.pool, options.consumer, options.topics);
   await refuseIfLogAhead(options, positions);
+  const checkPositions = (assignment: ReadonlyMap<string, readonly number[]>) =>
+    verifyLogPositions({ log: options.log, pool: options.pool, consumer: options.consumer, assignment });
+  await checkPositions(await allPartitions(options.log, options.topics));
 
   const targets = new Map<string, number>();
   if (options.until === 'caught-up') {
@@ -191,6 +195,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
       onError: (err) => {
         if (!(err instanceof Stopping)) settle(err);
       },
+      onAssigned: checkPositions,
     });
     await done;
   } finally {

@@ -4,6 +4,7 @@ import { type Config, ConfigSchema } from '../../contracts/config.js';
 import { addDays, chinaDate, isYmd } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { ProcessStats } from '../../processors/processor.js';
+import { parseResetSpec } from '../../processors/reset-offsets.js';
 import type { JobStage } from '../../producers/fetch/job.js';
 import type { EndpointSelection } from '../../producers/fetch/planner.js';
 import {
@@ -20,7 +21,13 @@ import { renderDemoSummary, summarizeStore } from '../demo.js';
 import { exitCodeOfRun } from '../failure.js';
 import { withMetricsServer } from '../metrics-server.js';
 import { bootstrapToB } from '../phase.js';
-import { processRun, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
+import {
+  processRun,
+  projectRun,
+  resetProcessorOffsets,
+  startConfiguredSandbox,
+  tushareSource,
+} from '../pipeline.js';
 import type { Runtime } from '../runtime.js';
 import { setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
@@ -207,10 +214,24 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     .command('process')
     .description('normalize and store the raw events not yet processed, then stop (or --follow)')
     .option('--follow', 'keep consuming until interrupted')
-    .action(async (options: { follow?: boolean }) => {
+    .option(
+      '--reset-offsets <spec...>',
+      're-anchor first, after the log went backwards: <topic>[:<partition>]=earliest|<offset> (recorded with --reason)',
+    )
+    .option('--reason <text>', 'why the offsets are reset (recorded in the control log)')
+    .action(async (options: { follow?: boolean; resetOffsets?: string[]; reason?: string }) => {
+      const specs = (options.resetOffsets ?? []).map(parseResetSpec);
+      if (specs.length > 0 && !options.reason?.trim())
+        throw new ValidationError('command line', [
+          { path: '--reason', message: 'required with --reset-offsets' },
+        ]);
       await withPipelineRuntime(config(), async (runtime) => {
         await setUp(runtime);
         const log = logger(runtime.config);
+        if (specs.length > 0) {
+          const resets = await resetProcessorOffsets(runtime, specs, options.reason ?? '');
+          log.warn({ resets }, 'consumer offsets re-anchored');
+        }
         const stats = await interruptible((signal) =>
           processWithProgress(runtime, log, {
             until: options.follow ? 'stopped' : 'caught-up',

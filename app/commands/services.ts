@@ -1,7 +1,14 @@
+import { createInterface } from 'node:readline/promises';
 import type { Config } from '../../contracts/config.js';
-import { ConfigError } from '../../contracts/errors.js';
+import { ConfigError, ValidationError } from '../../contracts/errors.js';
 import type { LocalServiceContext, LocalServiceName } from '../../infra/local/service.js';
-import { SERVICE_NAMES, servicesDown, servicesStatus, servicesUp } from '../../infra/local/stack.js';
+import {
+  SERVICE_NAMES,
+  servicesDown,
+  servicesReset,
+  servicesStatus,
+  servicesUp,
+} from '../../infra/local/stack.js';
 import { appendBaselines } from '../../projections/commands/baselines.js';
 import { checkHealth } from '../health.js';
 import { setUp } from '../runtime.js';
@@ -49,6 +56,17 @@ export function registerServiceCommands({
       print({ stopped: await servicesDown(serviceContext(cfg), serviceNames(names)) });
     });
   services
+    .command('reset')
+    .argument('[names...]', 'services to reset; all when none')
+    .option('--yes', 'do not ask (required when not on a terminal)')
+    .description('stop services and ERASE their data (topics, schemas, tables): a fresh, empty start')
+    .action(async (names: string[], options: { yes?: boolean }) => {
+      const cfg = config();
+      const chosen = serviceNames(names);
+      if (!options.yes) await confirmErase(chosen, cfg.local.stateDir);
+      print(await servicesReset(serviceContext(cfg), chosen));
+    });
+  services
     .command('status')
     .description('which services run, and whether each answers')
     .action(async () => {
@@ -82,6 +100,24 @@ export function registerServiceCommands({
       print(report);
       if (report.status !== 'ok') process.exitCode = 1;
     });
+}
+
+/**
+ * The event log is the source of truth, so erasing it takes a typed "yes" on a terminal, and an
+ * explicit --yes anywhere else (a script cannot answer a prompt).
+ */
+async function confirmErase(names: readonly LocalServiceName[], stateDir: string): Promise<void> {
+  const refuse = (message: string) => new ValidationError('services reset', [{ path: '--yes', message }]);
+  if (!process.stdin.isTTY) throw refuse('not on a terminal: pass --yes to erase the data');
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await prompt.question(
+      `This erases every topic, schema and table of ${names.join(', ')} in ${stateDir}. Type "yes" to go on: `,
+    );
+    if (answer.trim() !== 'yes') throw refuse('not confirmed; nothing was erased');
+  } finally {
+    prompt.close();
+  }
 }
 
 function serviceNames(names: string[]): LocalServiceName[] {

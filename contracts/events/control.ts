@@ -156,6 +156,25 @@ export const CallBudgetLearned = z
   })
   .meta({ avroName: 'CallBudgetLearned' });
 
+/**
+ * An operator re-anchored a consumer's stored position on a partition, after the log went backwards
+ * under it (topic recreated, records deleted by retention): the one way a position moves other
+ * than by processing, so it is recorded with who, why and what the log held at the time.
+ */
+export const OffsetsReset = z
+  .object({
+    consumer: z.string().min(1),
+    topic: z.string().min(1),
+    partition: z.number().int().nonnegative(),
+    /** The stored position before; null when the consumer had never stored one. */
+    previous: z.number().int().nonnegative().nullable(),
+    offset: z.number().int().nonnegative(),
+    logStart: z.number().int().nonnegative(),
+    logEnd: z.number().int().nonnegative(),
+    reason: z.string().min(1),
+  })
+  .meta({ avroName: 'OffsetsReset' });
+
 /** Every payload by its event type; the order is the Avro union's order, so only append to it. */
 export const CONTROL_PAYLOADS = {
   RunStarted,
@@ -170,6 +189,7 @@ export const CONTROL_PAYLOADS = {
   GateEvaluated,
   AlertRaised,
   CallBudgetLearned,
+  OffsetsReset,
 } as const;
 
 export type ControlEventType = keyof typeof CONTROL_PAYLOADS;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
@@ -16,6 +16,8 @@ const POM = join(dirname(fileURLToPath(import.meta.url)), 'kafka', 'pom.xml');
 const START_TIMEOUT_MS = 60_000;
 
 const libDir = (ctx: LocalServiceContext) => join(ctx.cacheDir, NAME, 'lib');
+/** The broker's log: every topic and its offsets. It outlives `services down`; only a reset removes it. */
+export const kafkaDataDir = (stateDir: string) => join(stateDir, 'kafka-data');
 const classpath = (ctx: LocalServiceContext) => `${libDir(ctx)}/*`;
 
 /**
@@ -107,11 +109,8 @@ export const kafkaService: LocalService = {
     await install(ctx);
     const started = Date.now();
     const controllerPort = port + 1;
-    // A fresh log every start: tests expect an empty broker, and a KRaft log formatted for another
-    // cluster id or port would refuse to start anyway.
-    const dataDir = join(ctx.stateDir, 'kafka-data');
+    const dataDir = kafkaDataDir(ctx.stateDir);
     const logsDir = join(ctx.stateDir, 'kafka-logs');
-    await rm(dataDir, { recursive: true, force: true });
     await mkdir(dataDir, { recursive: true });
     await mkdir(logsDir, { recursive: true });
 
@@ -121,25 +120,31 @@ export const kafkaService: LocalService = {
     await writeFile(log4jFile, log4jProperties(logsDir));
 
     const logging = [`-Dlog4j.configuration=file:${log4jFile}`, `-Dkafka.logs.dir=${logsDir}`];
-    await runToCompletion(
-      NAME,
-      'java',
-      [
-        // The formatter only writes two small files; a big heap or JIT warm-up would only slow it.
-        '-Xmx128m',
-        '-XX:TieredStopAtLevel=1',
-        ...logging,
-        '-cp',
-        classpath(ctx),
-        'kafka.tools.StorageTool',
-        'format',
-        '-t',
-        newClusterId(),
-        '-c',
-        serverFile,
-      ],
-      { missingHint: 'is a JDK 17+ installed?' },
-    );
+    // The log is the source of truth for the control plane: a data folder that was formatted once
+    // is started as it is, with every topic and offset. Only an empty folder (first start, a test
+    // harness's own temp state, or `services reset`) gets a new cluster.
+    if (!(await isFormatted(dataDir))) {
+      ctx.log(`${NAME}: formatting a new, empty log in ${dataDir}`);
+      await runToCompletion(
+        NAME,
+        'java',
+        [
+          // The formatter only writes two small files; a big heap or JIT warm-up would only slow it.
+          '-Xmx128m',
+          '-XX:TieredStopAtLevel=1',
+          ...logging,
+          '-cp',
+          classpath(ctx),
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          newClusterId(),
+          '-c',
+          serverFile,
+        ],
+        { missingHint: 'is a JDK 17+ installed?' },
+      );
+    }
 
     return launch(
       ctx,
@@ -167,7 +172,18 @@ export const kafkaService: LocalService = {
 
   address: addressOf,
   ready: isReady,
+  dataDir: kafkaDataDir,
 };
+
+/** StorageTool writes meta.properties last, so its presence means a complete format. */
+async function isFormatted(dataDir: string): Promise<boolean> {
+  try {
+    await access(join(dataDir, 'meta.properties'));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function install(ctx: LocalServiceContext): Promise<void> {
   await fetchClasspath({ name: NAME, pom: POM, cacheDir: ctx.cacheDir, log: ctx.log });

@@ -75,6 +75,8 @@ export const pgliteService: LocalService = {
     );
   },
 
+  dataDir: pgliteDataDir,
+
   address(port: number): string {
     return `postgres://postgres@${HOST}:${port}/postgres`;
   },

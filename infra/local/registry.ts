@@ -1,11 +1,12 @@
-import { access, rename, rm } from 'node:fs/promises';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onceForPom, runMaven } from './maven.js';
 import { attachIfRunning, type LocalService, type LocalServiceContext, launch } from './service.js';
 
 /**
- * Apicurio Registry 2.4.2 (in-memory H2 storage) speaking the Confluent Schema Registry API.
+ * Apicurio Registry 2.4.2 speaking the Confluent Schema Registry API, its storage an H2 database
+ * in a file of the state folder.
  * Confluent's own registry is not on Maven Central; Apicurio is, but only as a library jar, so
  * install() runs Quarkus's build over it (see registry/pom.xml for why this version).
  */
@@ -20,6 +21,11 @@ const START_TIMEOUT_MS = 180_000;
 const serviceDir = (ctx: LocalServiceContext) => join(ctx.cacheDir, NAME);
 const appDir = (ctx: LocalServiceContext) => join(serviceDir(ctx), 'app');
 const runJar = (ctx: LocalServiceContext) => join(appDir(ctx), 'quarkus-run.jar');
+/**
+ * Where the registry keeps its schemas. Records in Kafka carry schema ids, so the ids must outlive a
+ * restart as long as the broker's log does; only `services reset` removes this folder.
+ */
+export const registryDataDir = (stateDir: string) => join(stateDir, 'registry-data');
 
 export const registryService: LocalService = {
   name: NAME,
@@ -31,6 +37,8 @@ export const registryService: LocalService = {
     if (attached) return attached;
 
     await install(ctx);
+    const dataDir = registryDataDir(ctx.stateDir);
+    await mkdir(dataDir, { recursive: true });
     return launch(
       ctx,
       registryService,
@@ -58,7 +66,9 @@ export const registryService: LocalService = {
         ],
         // Quarkus reads ./config/application.properties; the state dir cannot hold a stray one.
         cwd: ctx.stateDir,
-        env: isolatedEnv(),
+        // The packaged app's storage is H2 in memory (`%prod` datasource URL from this variable);
+        // a file URL keeps it. A plain `-Dquarkus.datasource.jdbc.url` would lose to the profiled key.
+        env: { ...isolatedEnv(), REGISTRY_DATASOURCE_URL: `jdbc:h2:file:${join(dataDir, 'registry')}` },
       },
       { timeoutMs: START_TIMEOUT_MS },
     );
@@ -66,6 +76,7 @@ export const registryService: LocalService = {
 
   address: addressOf,
   ready: isReady,
+  dataDir: registryDataDir,
 };
 
 /**

@@ -33,6 +33,8 @@ export interface LocalService {
   address(port: number): string;
   /** True when an instance on `port` answers like the real service (not merely an open port). */
   ready(port: number): Promise<boolean>;
+  /** The folder holding the service's data, kept across `down`/`up`; removed only by a reset. */
+  dataDir(stateDir: string): string;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { kafkaService } from './kafka.js';
 import { pgliteService } from './pglite.js';
 import { findRunning, stopRecorded } from './process.js';
@@ -54,6 +55,20 @@ export async function servicesDown(
     names.map(async (name) => ((await stopRecorded(ctx.stateDir, name)) ? name : undefined)),
   );
   return stopped.filter((name): name is LocalServiceName => name !== undefined);
+}
+
+/**
+ * Stops the named services and deletes their data: the only way a local service loses what it
+ * kept. The caller asks for the confirmation; this does what it is told.
+ */
+export async function servicesReset(
+  ctx: LocalServiceContext,
+  names: readonly LocalServiceName[] = SERVICE_NAMES,
+): Promise<{ stopped: LocalServiceName[]; erased: string[] }> {
+  const stopped = await servicesDown(ctx, names);
+  const erased = names.map((name) => LOCAL_SERVICES[name].dataDir(ctx.stateDir));
+  for (const dir of erased) await rm(dir, { recursive: true, force: true });
+  return { stopped, erased };
 }
 
 export async function servicesStatus(

@@ -56,6 +56,12 @@ export interface SubscribeOptions {
    * sees one partition in offset order; a log may hand out fewer at once (the embedded one does).
    */
   concurrency?: number;
+  /**
+   * Called each time the group hands this member its partitions (topic → partitions): at start and
+   * after every rebalance, before any batch of the new assignment is delivered. A rejection stops
+   * consumption through `onError`, like a failed batch.
+   */
+  onAssigned?: (assignment: ReadonlyMap<string, readonly number[]>) => Promise<void>;
 }
 
 export interface EventLog {
@@ -73,8 +79,15 @@ export interface EventLog {
   read(topic: string, partition: number, fromOffset: number, max?: number): Promise<LogRecord[]>;
   /** The next offset to be written, per partition (Kafka's high watermark). */
   endOffsets(topic: string): Promise<Map<number, number>>;
+  /**
+   * The first offset still held, per partition: Kafka's log start offset, which retention and
+   * deletions raise; 0 in the embedded log, which deletes nothing.
+   */
+  startOffsets(topic: string): Promise<Map<number, number>>;
   /** The next offset a group will read, per partition; absent when the group never committed. */
   committedOffsets(group: string, topic: string): Promise<Map<number, number>>;
+  /** Moves a group's committed offsets (the group must have no running member). */
+  setCommittedOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>): Promise<void>;
   /** Consumes as a group; resumes after the last committed offset of the group. */
   subscribe(options: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import { EventLogError } from '../../contracts/errors.js';
+import { EventLogError, LogUnavailableError, XassetError } from '../../contracts/errors.js';
 import type {
   Appended,
   EventLog,
@@ -129,12 +129,18 @@ export class KafkaEventLog implements EventLog {
     return this.#producerReady;
   }
 
-  async listTopics(): Promise<string[]> {
-    await this.#connect();
-    return (await this.#admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+  listTopics(): Promise<string[]> {
+    return guard('list topics', {}, async () => {
+      await this.#connect();
+      return (await this.#admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+    });
   }
 
-  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+  ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    return guard('create topics', {}, () => this.#ensureTopics(specs));
+  }
+
+  async #ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
     await this.#connect();
     const existing = new Set(await this.#admin.listTopics());
     const missing = specs.filter((spec) => !existing.has(spec.name));
@@ -152,7 +158,11 @@ export class KafkaEventLog implements EventLog {
     for (const spec of missing) await this.endOffsets(spec.name);
   }
 
-  async append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
+  append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
+    return guard('append', { topic }, () => this.#append(topic, records));
+  }
+
+  async #append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
     if (records.length === 0) return [];
     await Promise.all([this.#connect(), this.#connectProducer()]);
     const partitions = await this.#partitionCount(topic);
@@ -190,7 +200,11 @@ export class KafkaEventLog implements EventLog {
    * kafkajs has no assign(): reading a partition from an offset takes a throwaway group that seeks
    * and never commits. It costs a group join, which is fine for replay and rebuilds.
    */
-  async read(topic: string, partition: number, fromOffset: number, max = 10_000): Promise<LogRecord[]> {
+  read(topic: string, partition: number, fromOffset: number, max = 10_000): Promise<LogRecord[]> {
+    return guard('read', { topic, partition }, () => this.#read(topic, partition, fromOffset, max));
+  }
+
+  async #read(topic: string, partition: number, fromOffset: number, max: number): Promise<LogRecord[]> {
     const end = (await this.endOffsets(topic)).get(partition) ?? 0;
     const until = Math.min(end, fromOffset + max);
     if (fromOffset >= until) return [];
@@ -251,16 +265,41 @@ export class KafkaEventLog implements EventLog {
   }
 
   async endOffsets(topic: string): Promise<Map<number, number>> {
-    await this.#connect();
-    const offsets = await retryRetriable(() => this.#oneAtATime(() => this.#admin.fetchTopicOffsets(topic)));
-    return new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    return new Map((await this.#topicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+  }
+
+  async startOffsets(topic: string): Promise<Map<number, number>> {
+    return new Map((await this.#topicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
+  }
+
+  #topicOffsets(topic: string) {
+    return guard('list offsets', { topic }, async () => {
+      await this.#connect();
+      return retryRetriable(() => this.#oneAtATime(() => this.#admin.fetchTopicOffsets(topic)));
+    });
+  }
+
+  async setCommittedOffsets(
+    group: string,
+    topic: string,
+    offsets: ReadonlyMap<number, number>,
+  ): Promise<void> {
+    if (offsets.size === 0) return;
+    await guard('set group offsets', { group, topic }, async () => {
+      await this.#connect();
+      await this.#admin.setOffsets({
+        groupId: group,
+        topic,
+        partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })),
+      });
+    });
   }
 
   async committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
-    await this.#connect();
-    const [entry] = await this.#oneAtATime(() =>
-      this.#admin.fetchOffsets({ groupId: group, topics: [topic] }),
-    );
+    const [entry] = await guard('fetch group offsets', { group, topic }, async () => {
+      await this.#connect();
+      return this.#oneAtATime(() => this.#admin.fetchOffsets({ groupId: group, topics: [topic] }));
+    });
     const out = new Map<number, number>();
     for (const p of entry?.partitions ?? []) {
       const offset = Number(p.offset);
@@ -269,7 +308,11 @@ export class KafkaEventLog implements EventLog {
     return out;
   }
 
-  async subscribe(options: SubscribeOptions): Promise<Subscription> {
+  subscribe(options: SubscribeOptions): Promise<Subscription> {
+    return guard('subscribe', { group: options.group }, () => this.#subscribe(options));
+  }
+
+  async #subscribe(options: SubscribeOptions): Promise<Subscription> {
     if (!options.fromBeginning) await this.#pinNewGroupToEnd(options.group, options.topics);
     const consumer = this.#kafka.consumer({
       groupId: options.group,
@@ -283,11 +326,30 @@ export class KafkaEventLog implements EventLog {
       // under its batch size; bigger fetches let one transaction carry a whole batch.
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
+      // kafkajs restarts a crashed consumer forever by default, so a lost broker would leave the
+      // caller waiting with no word; its own retries (about a minute) are patience enough.
+      retry: { retries: 8, initialRetryTime: 200, restartOnFailure: async () => false },
     });
     this.#consumers.add(consumer);
     let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      options.onError?.(err);
+      setImmediate(() => void consumer.stop().catch(() => {}));
+    };
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      fail(asLogError(payload.error, 'consume', { group: options.group }));
+    });
+    // Batches of a new assignment wait until the caller has looked at it (see onAssigned).
+    let assigned: Promise<void> = Promise.resolve();
     const joined = new Promise<void>((resolve) => {
-      consumer.on(consumer.events.GROUP_JOIN, () => resolve());
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const assignment = new Map(Object.entries(payload.memberAssignment));
+        assigned = options.onAssigned ? options.onAssigned(assignment) : Promise.resolve();
+        assigned.catch(fail);
+        resolve();
+      });
     });
     // A consumer kafkajs will not restart has stopped for good: say so, or a caller waiting for the
     // end of the log would wait forever.
@@ -316,12 +378,12 @@ export class KafkaEventLog implements EventLog {
         // A failed beat (a rebalance began) is left to the commit below, which then fails too.
         const beating = setInterval(() => void heartbeat().catch(() => {}), HEARTBEAT_MS);
         try {
+          await assigned;
+          if (failed) return;
           await options.onBatch(records);
         } catch (err) {
           // Stop without committing: the batch will be read again by the next member of the group.
-          failed = true;
-          options.onError?.(err);
-          setImmediate(() => void consumer.stop().catch(() => {}));
+          fail(err);
           return;
         } finally {
           clearInterval(beating);
@@ -382,6 +444,44 @@ export class KafkaEventLog implements EventLog {
       this.#partitions.set(topic, count);
     }
     return count;
+  }
+}
+
+/** kafkajs errors that mean the broker is gone or not answering, rather than a refused request. */
+const UNAVAILABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSLockTimeout',
+  'KafkaJSTimeout',
+]);
+
+/**
+ * Our errors pass through; a kafkajs error becomes a typed one naming what was being done, so no
+ * caller (nor the CLI) ever meets a raw client error or its stack.
+ */
+function asLogError(err: unknown, operation: string, details: Record<string, unknown>): Error {
+  if (err instanceof XassetError) return err;
+  const name = (err as { name?: string } | undefined)?.name ?? '';
+  if (UNAVAILABLE.has(name)) return new LogUnavailableError(operation, details, { cause: err });
+  const message = err instanceof Error ? err.message : String(err);
+  return new EventLogError(`${operation} failed: ${message}`, details, { cause: err });
+}
+
+async function guard<T>(
+  operation: string,
+  details: Record<string, unknown>,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw asLogError(err, operation, details);
   }
 }
 

@@ -149,6 +149,24 @@ export class PgEventLog implements EventLog {
     return new Map(rows.map((r) => [r.partition, Number(r.next_offset)]));
   }
 
+  async startOffsets(topic: string): Promise<Map<number, number>> {
+    return new Map([...(await this.endOffsets(topic)).keys()].map((partition) => [partition, 0]));
+  }
+
+  async setCommittedOffsets(
+    group: string,
+    topic: string,
+    offsets: ReadonlyMap<number, number>,
+  ): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO event_log_group_offset (group_id, topic, partition, next_offset, updated_at)
+       SELECT $1, $2, p, o, now() FROM unnest($3::int[], $4::bigint[]) AS t(p, o)
+       ON CONFLICT (group_id, topic, partition)
+       DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`,
+      [group, topic, [...offsets.keys()], [...offsets.values()]],
+    );
+  }
+
   async committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
     const { rows } = await this.#pool.query<{ partition: number; next_offset: string }>(
       'SELECT partition, next_offset FROM event_log_group_offset WHERE group_id = $1 AND topic = $2',
@@ -159,11 +177,13 @@ export class PgEventLog implements EventLog {
 
   async subscribe(options: SubscribeOptions): Promise<Subscription> {
     const positions = new Map<string, number>();
+    const assignment = new Map<string, number[]>();
     for (const topic of options.topics) {
       const [ends, committed] = await Promise.all([
         this.endOffsets(topic),
         this.committedOffsets(options.group, topic),
       ]);
+      assignment.set(topic, [...ends.keys()]);
       for (const [partition, end] of ends) {
         positions.set(
           `${topic}\u0000${partition}`,
@@ -171,6 +191,8 @@ export class PgEventLog implements EventLog {
         );
       }
     }
+    // One member holds every partition for the life of the subscription: one assignment, up front.
+    await options.onAssigned?.(assignment);
     let running = true;
     const loop = (async () => {
       while (running) {

@@ -52,6 +52,14 @@ export class PrefixedEventLog implements EventLog {
     return this.#inner.endOffsets(this.#in(topic));
   }
 
+  startOffsets(topic: string): Promise<Map<number, number>> {
+    return this.#inner.startOffsets(this.#in(topic));
+  }
+
+  setCommittedOffsets(group: string, topic: string, offsets: ReadonlyMap<number, number>): Promise<void> {
+    return this.#inner.setCommittedOffsets(this.#in(group), this.#in(topic), offsets);
+  }
+
   committedOffsets(group: string, topic: string): Promise<Map<number, number>> {
     return this.#inner.committedOffsets(this.#in(group), this.#in(topic));
   }
@@ -62,6 +70,14 @@ export class PrefixedEventLog implements EventLog {
       group: this.#in(options.group),
       topics: options.topics.map(this.#in),
       onBatch: (records) => options.onBatch(records.map(this.#out)),
+      onAssigned:
+        options.onAssigned &&
+        ((assignment) =>
+          options.onAssigned?.(
+            new Map(
+              [...assignment].map(([topic, partitions]) => [topic.slice(this.#prefix.length), partitions]),
+            ),
+          ) ?? Promise.resolve()),
     });
   }
 

@@ -2,6 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { ValidationError } from '../../contracts/errors.js';
 import { withTransaction } from '../../infra/store/pg.js';
 import { alertCursorRegressions } from '../commands/cursors.js';
+import { verifyControlLog } from '../log/control-check.js';
 import { type ControlLogPorts, controlEnd, readControlBatches } from '../log/control-log.js';
 import { ControlView } from '../log/control-view.js';
 import {
@@ -63,6 +64,7 @@ export class ProjectionRunner {
   readonly #lock: string;
   #positions: Map<ProjectionName, number> | undefined;
   #states: States | undefined;
+  #verified = false;
 
   constructor(options: RunnerOptions) {
     this.#options = options;
@@ -81,6 +83,13 @@ export class ProjectionRunner {
   async catchUp(options: { until?: number } = {}): Promise<CatchUpReport> {
     const until = options.until ?? (await controlEnd(this.#options));
     const start = this.#positions ?? (await this.#readCheckpoints(this.#options.pool));
+    const highest = Math.max(...start.values());
+    // The full check (log start and end) once; after that the end read above is enough, since a
+    // log that lost its events under a running runner ends below the checkpoints it wrote.
+    if (!this.#verified || highest > until) {
+      await verifyControlLog(this.#options, highest);
+      this.#verified = true;
+    }
     const report: CatchUpReport = {
       from: lowest(start),
       to: lowest(start),
