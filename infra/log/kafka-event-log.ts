@@ -486,12 +486,12 @@ async function guard<T>(
 }
 
 /**
- * Retries what Kafka itself marks retriable (leader elections, metadata not yet propagated) for
- * about fifteen seconds: a loaded single-node KRaft broker can lose its partitions' leadership for
- * several seconds right after creating many topics. Anything else, or a condition that lasts, is
- * the caller's to see.
+ * Retries what Kafka itself marks retriable (leader elections, metadata not yet propagated) for up
+ * to 30 s: a broker that just started elects leaders for every partition of every topic `migrate`
+ * created, which takes well over the first few seconds on a loaded 2-core machine. Anything else,
+ * or a condition that lasts, is the caller's to see.
  */
-async function retryRetriable<T>(work: () => Promise<T>, attempts = 60, delayMs = 250): Promise<T> {
+async function retryRetriable<T>(work: () => Promise<T>, attempts = 120, delayMs = 250): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
