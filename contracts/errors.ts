@@ -90,19 +90,6 @@ export class EventLogError extends XassetError {
   }
 }
 
-/**
- * The broker could not be reached, or stopped answering, for longer than the client retries: the
- * run stops here instead of crashing, and a rerun after the broker is back continues from the
- * offsets the database holds.
- */
-export class LogUnavailableError extends XassetError {
-  readonly code = 'XASSET_LOG_UNAVAILABLE';
-  constructor(operation: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
-    const cause = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super(`event log unavailable during ${operation}${cause}`, { operation, ...details }, options);
-  }
-}
-
 /** One partition whose log no longer holds what a stored position says it should. */
 export interface LogGap {
   topic: string;

@@ -9,7 +9,7 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import { EventLogError, LogUnavailableError, XassetError } from '../../contracts/errors.js';
+import { DependencyUnavailableError, EventLogError, XassetError } from '../../contracts/errors.js';
 import type {
   Appended,
   EventLog,
@@ -463,13 +463,17 @@ const UNAVAILABLE = new Set([
 
 /**
  * Our errors pass through; a kafkajs error becomes a typed one naming what was being done, so no
- * caller (nor the CLI) ever meets a raw client error or its stack.
+ * caller meets a raw client error. A consumer's crash never reaches the CLI's own translation of
+ * thrown errors (it is an event, not a rejection), hence the translation here, at the adapter.
  */
 function asLogError(err: unknown, operation: string, details: Record<string, unknown>): Error {
   if (err instanceof XassetError) return err;
   const name = (err as { name?: string } | undefined)?.name ?? '';
-  if (UNAVAILABLE.has(name)) return new LogUnavailableError(operation, details, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
+  if (UNAVAILABLE.has(name))
+    return new DependencyUnavailableError('Kafka', 'XASSET_KAFKA_BROKERS', `${operation}: ${message}`, {
+      cause: err,
+    });
   return new EventLogError(`${operation} failed: ${message}`, details, { cause: err });
 }
 

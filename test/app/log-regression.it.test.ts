@@ -203,7 +203,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       await servicesDown(kafka.ctx, ['kafka']);
       const exit = await processor.exited;
       expect(exit.code, exit.stderr.slice(-2_000)).toBe(1);
-      expect(exit.stderr).toMatch(/xasset: XASSET_(LOG_UNAVAILABLE|EVENT_LOG): /);
+      expect(exit.stderr).toMatch(/xasset: XASSET_(DEPENDENCY_UNAVAILABLE|EVENT_LOG): /);
       expect(exit.stderr).not.toMatch(NODE_STACK);
       const storedAtLoss = total(await storedOffsets(world.db.pool, PROCESSOR_CONSUMER));
       expect(storedAtLoss).toBeLessThan(records);
