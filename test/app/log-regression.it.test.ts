@@ -184,6 +184,41 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
     }
   }, 600_000);
 
+  it('refuses a control topic that lost its events instead of folding a fresh-looking state', async () => {
+    const world = await openWorld('tiny', 5_000);
+    try {
+      // A fetch run's events (run, cursors) in the control log, folded into the tables by a command.
+      await runXasset(['fetch', '--from', FROM, '--to', FROM], world.env);
+      await runXasset(['flags', 'show'], world.env);
+      const { rows } = await world.db.pool.query<{ n: string }>(
+        'SELECT max(next_offset) AS n FROM projection_checkpoint',
+      );
+      const checkpoint = Number(rows[0]?.n);
+      expect(checkpoint).toBeGreaterThanOrEqual(2);
+
+      await deleteTopic(kafka.brokers, `${world.prefix}${CONTROL_TOPIC}`);
+      // Every command sets the topics up first, so each meets a recreated, empty control topic.
+      for (const args of [
+        ['flags', 'show'],
+        ['fetch', '--from', FROM, '--to', FROM],
+      ]) {
+        const refused = await exitOf(args, world.env);
+        expect(refused.code, args.join(' ')).toBe(1);
+        expect(refused.stderr).toContain(
+          `XASSET_CONTROL_LOG_LOST_EVENTS: the control log lost events: ${CONTROL_TOPIC}/0: the database is at offset ${checkpoint} but the log ends at 0`,
+        );
+        expect(refused.stderr).not.toMatch(NODE_STACK);
+      }
+      // The projection tables kept the real state: nothing was folded over them.
+      const flags = await world.db.pool.query<{ n: string }>(
+        'SELECT max(next_offset) AS n FROM projection_checkpoint',
+      );
+      expect(Number(flags.rows[0]?.n)).toBe(checkpoint);
+    } finally {
+      await world.close();
+    }
+  }, 600_000);
+
   it('ends with a typed error when Kafka stops in the middle of process, and a rerun after the restart converges with no loss', async () => {
     const world = await openWorld('small', 150);
     try {
