@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlEventSchema } from '../../../contracts/avro/schemas.js';
@@ -12,23 +10,11 @@ import { topicDefinitions } from '../../../contracts/topics.js';
 import { ConfluentCodec } from '../../../infra/codec/confluent-codec.js';
 import { freePort } from '../../../infra/local/process.js';
 import { KafkaEventLog } from '../../../infra/log/kafka-event-log.js';
+import { startXasset } from '../../app/crash/xasset.js';
 import { controlEvent } from '../../fixtures/control-events.js';
 
-const run = promisify(execFile);
-
 /** The CLI as an operator runs it, stdin not a terminal. */
-async function xasset(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['bin/xasset.js', ...args], {
-      env: { ...process.env, XASSET_LOG_LEVEL: 'warn', ...env },
-      timeout: 240_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const xasset = (args: string[], env: Record<string, string>) => startXasset(args, env).exited;
 
 const exists = (path: string) =>
   access(path).then(
