@@ -117,10 +117,14 @@ export class LogBehindStoreError extends XassetError {
   readonly code = 'XASSET_LOG_BEHIND_STORE';
   readonly gaps: readonly LogGap[];
   constructor(consumer: string, gaps: LogGap[]) {
+    // One line for the CLI: the first partition in full, the others counted (they are in `gaps`
+    // and logged one by one), then the way out.
+    const [first, ...rest] = gaps;
+    const more = rest.length > 0 ? `; and ${rest.length} more (logged)` : '';
     super(
-      `the event log went backwards for consumer ${consumer}: ${gaps.map(describeGap).join('; ')}. ` +
-        'Nothing was processed. If the log is right (a topic was recreated, or retention removed ' +
-        'records), re-anchor explicitly: xasset process --reset-offsets <topic>[:<partition>]=earliest|<offset> --reason "…"',
+      `log behind the database on ${gaps.length} partition(s), nothing processed: ` +
+        `${first ? describeGap(first) : ''}${more}; if the log is right, re-anchor: ` +
+        'xasset process --reset-offsets <topic>[:<partition>]=earliest|<offset> --reason "…"',
       { consumer, gaps },
     );
     this.gaps = gaps;
@@ -137,7 +141,7 @@ export class ControlLogLostEventsError extends XassetError {
   constructor(gaps: LogGap[]) {
     super(
       `the control log lost events: ${gaps.map(describeGap).join('; ')} (projection checkpoints). ` +
-        'Restore the control topic from its backup, then run xasset projections verify; see "When the log lost events" in the README.',
+        'Restore the control topic from its backup, then run xasset projections verify (README: "When the log went backwards").',
       { gaps },
     );
     this.gaps = gaps;

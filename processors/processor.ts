@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import { rawTopic } from '../contracts/catalog/index.js';
-import { DecodeError, EventLogError, ValidationError, type XassetError } from '../contracts/errors.js';
+import {
+  DecodeError,
+  describeGap,
+  EventLogError,
+  LogBehindStoreError,
+  ValidationError,
+  type XassetError,
+} from '../contracts/errors.js';
 import { type DeadLetter, DLQ_TOPIC } from '../contracts/events/dead-letter.js';
 import {
   isMinuteAsset,
@@ -142,8 +149,22 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
   const staging: Staging = (await acceptsCopyFromStdin(options.pool)) ? 'copy' : 'unnest';
   const positions = await readConsumerOffsets(options.pool, options.consumer, options.topics);
   await refuseIfLogAhead(options, positions);
-  const checkPositions = (assignment: ReadonlyMap<string, readonly number[]>) =>
-    verifyLogPositions({ log: options.log, pool: options.pool, consumer: options.consumer, assignment });
+  const checkPositions = async (assignment: ReadonlyMap<string, readonly number[]>) => {
+    try {
+      await verifyLogPositions({
+        log: options.log,
+        pool: options.pool,
+        consumer: options.consumer,
+        assignment,
+      });
+    } catch (err) {
+      // The error's message names the first partition; every one is worth a line of its own.
+      if (err instanceof LogBehindStoreError)
+        for (const gap of err.gaps)
+          options.logger?.warn({ consumer: options.consumer, ...gap }, describeGap(gap));
+      throw err;
+    }
+  };
   await checkPositions(await allPartitions(options.log, options.topics));
 
   const targets = new Map<string, number>();

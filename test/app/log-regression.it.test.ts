@@ -130,7 +130,11 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       expect(refused.code).toBe(1);
       expect(refused.stderr).toContain('XASSET_LOG_BEHIND_STORE');
       expect(refused.stderr).not.toMatch(NODE_STACK);
-      // Every partition whose stored offset is past the new end is named with both offsets.
+      // Every partition whose stored offset is past the new end is named with both offsets: the
+      // first on the error's line, each on a log line of its own.
+      expect(refused.stderr).toMatch(
+        /xasset: XASSET_LOG_BEHIND_STORE: log behind the database on \d+ partition\(s\), nothing processed: tushare\.raw\.daily\/\d+: the database is at offset \d+ but the log ends at \d+.*--reset-offsets/,
+      );
       let named = 0;
       for (const [partition, end] of ends) {
         const stored = storedBefore.get(`${DAILY}/${partition}`) ?? 0;
