@@ -192,8 +192,13 @@ export class PgEventLog implements EventLog {
       }
     }
     // One member holds every partition for the life of the subscription: one assignment, up front.
-    await options.onAssigned?.(assignment);
     let running = true;
+    try {
+      await options.onAssigned?.(assignment);
+    } catch (err) {
+      running = false;
+      options.onError?.(err);
+    }
     const loop = (async () => {
       while (running) {
         try {

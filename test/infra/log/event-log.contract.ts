@@ -156,6 +156,47 @@ export function eventLogContract(name: string, backend: () => Promise<ContractBa
       expect(seen.map((r) => r.offset)).toEqual([4]);
     });
 
+    it('hands a member its partitions through onAssigned before any batch; a rejection stops it unread', async () => {
+      const topic = await newTopic(3);
+      const group = uniqueName('group');
+      await log.append(topic, records(12));
+      const assignments: Array<Map<string, number[]>> = [];
+      const delivered: LogRecord[] = [];
+      let failure: unknown;
+      const member = await log.subscribe({
+        group,
+        topics: [topic],
+        fromBeginning: true,
+        onAssigned: async (assignment) => {
+          assignments.push(new Map([...assignment].map(([t, ps]) => [t, [...ps].sort()])));
+          throw new Error('log went backwards');
+        },
+        onBatch: async (batch) => {
+          delivered.push(...batch);
+        },
+        onError: (err) => {
+          failure = err;
+        },
+      });
+      await waitFor(() => failure !== undefined);
+      await member.stop();
+      expect((failure as Error).message).toBe('log went backwards');
+      expect(assignments[0]).toEqual(new Map([[topic, [0, 1, 2]]]));
+      expect(delivered).toEqual([]);
+      expect((await log.committedOffsets(group, topic)).size).toBe(0);
+    });
+
+    it('reports where each partition starts, and moves a group to an offset it is told', async () => {
+      const topic = await newTopic(1);
+      const group = uniqueName('group');
+      await log.append(topic, records(5));
+      expect(await log.startOffsets(topic)).toEqual(new Map([[0, 0]]));
+      await log.setCommittedOffsets(group, topic, new Map([[0, 3]]));
+      expect(await log.committedOffsets(group, topic)).toEqual(new Map([[0, 3]]));
+      const seen = await consume(log, { group, topic, fromBeginning: true, until: 2 });
+      expect(seen.map((r) => r.offset)).toEqual([3, 4]);
+    });
+
     it('refuses to append to a topic that does not exist', async () => {
       await expect(log.append(uniqueName('missing'), records(1))).rejects.toMatchObject({
         code: 'XASSET_EVENT_LOG',
