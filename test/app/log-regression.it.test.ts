@@ -3,8 +3,9 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROCESSOR_CONSUMER, processedTopics } from '../../app/pipeline.js';
+import { processedTopics } from '../../app/pipeline.js';
 import { rawTopic } from '../../contracts/catalog/index.js';
+import { DEFAULT_PROCESSOR_NAME } from '../../contracts/config.js';
 import { CONTROL_TOPIC } from '../../contracts/events/control.js';
 import { controlEventFromWire } from '../../contracts/events/control-wire.js';
 import { freePort } from '../../infra/local/process.js';
@@ -111,7 +112,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       await runXasset(['process'], world.env);
       const clean = expectedBars(world.market, world.days);
       expect(await barsPerDay(world.db.pool)).toEqual(clean);
-      const storedBefore = await storedOffsets(world.db.pool, PROCESSOR_CONSUMER);
+      const storedBefore = await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME);
 
       // The topic is deleted under the deployment, and the next fetch (its setup recreates the
       // topic) appends the last day again: the new log ends below the stored offsets.
@@ -146,7 +147,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       }
       expect(named).toBeGreaterThan(0);
       // Nothing was processed, nothing moved.
-      expect(await storedOffsets(world.db.pool, PROCESSOR_CONSUMER)).toEqual(storedBefore);
+      expect(await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME)).toEqual(storedBefore);
 
       const reason = 'daily topic recreated by the broker rebuild';
       const reanchored = await runXasset<ProcessStats>(
@@ -162,7 +163,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       expect(reanchored.inserted).toBe(0);
       expect(reanchored.lagAtEnd).toBe(0);
       expect(await barsPerDay(world.db.pool)).toEqual(clean);
-      const stored = await storedOffsets(world.db.pool, PROCESSOR_CONSUMER);
+      const stored = await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME);
       for (const [partition, end] of ends) {
         if (end > 0) expect(stored.get(`${DAILY}/${partition}`)).toBe(end);
       }
@@ -177,7 +178,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       const resets = events.flatMap((e) => (e.type === 'OffsetsReset' ? [e.payload] : []));
       expect(resets.map((r) => r.partition).sort()).toEqual([...ends.keys()].sort());
       for (const r of resets) {
-        expect(r).toMatchObject({ consumer: PROCESSOR_CONSUMER, topic: DAILY, offset: 0, reason });
+        expect(r).toMatchObject({ consumer: DEFAULT_PROCESSOR_NAME, topic: DAILY, offset: 0, reason });
         expect(r.previous).toBe(storedBefore.get(`${DAILY}/${r.partition}`) ?? null);
       }
 
@@ -236,7 +237,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       await pollUntil(
         'the processor to store a quarter of the log',
         async () =>
-          total(await storedOffsets(world.db.pool, PROCESSOR_CONSUMER)) >= records / 4 ? true : undefined,
+          total(await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME)) >= records / 4 ? true : undefined,
         { timeoutMs: 120_000, everyMs: 20, child: processor },
       );
       await servicesDown(kafka.ctx, ['kafka']);
@@ -244,7 +245,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       expect(exit.code, exit.stderr.slice(-2_000)).toBe(1);
       expect(exit.stderr).toMatch(/xasset: XASSET_(DEPENDENCY_UNAVAILABLE|EVENT_LOG): /);
       expect(exit.stderr).not.toMatch(NODE_STACK);
-      const storedAtLoss = total(await storedOffsets(world.db.pool, PROCESSOR_CONSUMER));
+      const storedAtLoss = total(await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME));
       expect(storedAtLoss).toBeLessThan(records);
 
       // The same data folder: the broker comes back with every topic and offset.
@@ -254,7 +255,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       expect(rerun.records).toBe(records - storedAtLoss);
       expect(rerun.lagAtEnd).toBe(0);
       expect(await barsPerDay(world.db.pool)).toEqual(expectedBars(world.market, world.days));
-      expect(await storedOffsets(world.db.pool, PROCESSOR_CONSUMER)).toEqual(
+      expect(await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME)).toEqual(
         new Map([...ends].filter(([, end]) => end > 0)),
       );
     } finally {
