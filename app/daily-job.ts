@@ -27,6 +27,7 @@ import type { MatrixPoolSource } from '../projections/api/adapters.js';
 import { setFlags } from '../projections/commands/flags.js';
 import { WAVES, type Wave } from '../projections/gates/types.js';
 import { nextWaveAction, waveFlag } from '../projections/gates/waves.js';
+import { verifyControlLogAgainst } from '../projections/log/control-check.js';
 import { foldControlLog } from '../projections/log/control-view.js';
 import { effectiveOf } from '../projections/reducers/flags.js';
 import { processRun } from './pipeline.js';
@@ -92,6 +93,8 @@ export async function runJob(
   request: JobRequest,
 ): Promise<JobResult> {
   const cfg = runtime.config;
+  // Cursors and flags folded from a log that lost events would plan as if from a fresh start.
+  await verifyControlLogAgainst({ log: runtime.log, codec: runtime.codec }, runtime.pool);
   const control = await foldControlLog({ log: runtime.log, codec: runtime.codec });
   const flags = effectiveOf(control.flags);
   const isEffective = request.isEffective?.(flags) ?? ((spec: EndpointSpec) => isSwitchedOn(spec, flags));

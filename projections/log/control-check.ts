@@ -22,6 +22,14 @@ export async function verifyControlLog(ports: ControlLogPorts, highestCheckpoint
   if (found.length > 0) throw new ControlLogLostEventsError(found);
 }
 
+/** `verifyControlLog` against the projections' checkpoints in the store: before any fold from 0. */
+export async function verifyControlLogAgainst(
+  ports: ControlLogPorts,
+  pool: Pick<Pool, 'query'>,
+): Promise<void> {
+  await verifyControlLog(ports, await highestCheckpoint(pool));
+}
+
 /** The furthest any projection has folded the control log (0 when none has). */
 export async function highestCheckpoint(pool: Pick<Pool, 'query'>, schema?: string): Promise<number> {
   const { rows } = await pool.query<{ next_offset: string | null }>(
