@@ -107,7 +107,10 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
   it('refuses a topic deleted and recreated under the deployment, naming the offsets; --reset-offsets then converges to a clean run', async () => {
     const world = await openWorld('tiny', 5_000);
     try {
-      const fetched = await runXasset<{ status: string }>(['fetch', '--from', FROM, '--to', TO], world.env);
+      const fetched = await runXasset<{ status: string }>(
+        ['fetch', '--batch', 'p0', '--from', FROM, '--to', TO],
+        world.env,
+      );
       expect(fetched.status).toBe('ok');
       await runXasset(['process'], world.env);
       const clean = expectedBars(world.market, world.days);
@@ -227,7 +230,10 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
   it('ends with a typed error when Kafka stops in the middle of process, and a rerun after the restart converges with no loss', async () => {
     const world = await openWorld('small', 150);
     try {
-      const fetched = await runXasset<{ status: string }>(['fetch', '--from', FROM, '--to', TO], world.env);
+      const fetched = await runXasset<{ status: string }>(
+        ['fetch', '--batch', 'p0', '--from', FROM, '--to', TO],
+        world.env,
+      );
       expect(fetched.status).toBe('ok');
       const { log } = world.backend.open(world.db.pool);
       const ends = await endOffsets(log, processedTopics());
