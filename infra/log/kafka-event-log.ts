@@ -338,8 +338,11 @@ export class KafkaEventLog implements EventLog {
       options.onError?.(err);
       setImmediate(() => void consumer.stop().catch(() => {}));
     };
+    // A consumer kafkajs will not restart has stopped for good: say so (typed: a lost broker is a
+    // dependency that does not answer), or a caller waiting for the end of the log would wait forever.
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      fail(asLogError(payload.error, 'consume', { group: options.group }));
+      if (payload.restart) return;
+      fail(asLogError(payload.error, `consume (group ${options.group})`, { group: options.group }));
     });
     // Batches of a new assignment wait until the caller has looked at it (see onAssigned).
     let assigned: Promise<void> = Promise.resolve();
@@ -350,19 +353,6 @@ export class KafkaEventLog implements EventLog {
         assigned.catch(fail);
         resolve();
       });
-    });
-    // A consumer kafkajs will not restart has stopped for good: say so, or a caller waiting for the
-    // end of the log would wait forever.
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart || failed) return;
-      failed = true;
-      options.onError?.(
-        new EventLogError(
-          `consumer of group ${options.group} stopped: ${payload.error.message}`,
-          { group: options.group },
-          { cause: payload.error },
-        ),
-      );
     });
     await consumer.connect();
     await consumer.subscribe({ topics: [...options.topics], fromBeginning: options.fromBeginning });
