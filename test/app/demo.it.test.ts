@@ -1,9 +1,26 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { numberOf, parseExposition, sampleOf } from '../harness/exposition.js';
+
+const execFileAsync = promisify(execFile);
+
+/** A second CLI process on the same state folder. */
+async function xasset(args: string[], stateDir: string) {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/xasset.js', ...args], {
+      env: { ...process.env, XASSET_STATE_DIR: stateDir, XASSET_LOG_LEVEL: 'warn' },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
 
 /**
  * The README's main command, as a user runs it on a machine with nothing started: the embedded
@@ -79,9 +96,31 @@ describe('xasset demo', () => {
       expect(Number(sampleOf(m, 'xasset_processor_batch_duration_seconds')?.count)).toBeGreaterThan(0);
       expect(numberOf(m, 'xasset_phase_frozen')).toBe(0);
       expect(numberOf(m, 'xasset_flag_enabled', { flag: 'p0Enabled', view: 'effective' })).toBe(1);
+
+      // One writer per embedded store: even a read-only command would open a second WASM backend.
+      const second = await xasset(
+        ['flags', 'set', 'p1Enabled=false', '--reason', 'while demo serves'],
+        stateDir,
+      );
+      expect(second.code).toBe(1);
+      expect(second.stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(/^xasset: XASSET_STORE_LOCKED: .* in use by pid \d+ \(xasset demo --days 7\)/),
+      ]);
+      expect(second.stderr).toContain(`pid ${child.pid} `);
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-  }, 120_000);
+
+    // After both stopped, the store opens and holds what the demo wrote, and takes the change now.
+    const set = await xasset(['flags', 'set', 'p1Enabled=false', '--reason', 'after the demo'], stateDir);
+    expect(set.code, set.stderr).toBe(0);
+    const verified = await xasset(['projections', 'verify'], stateDir);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout).equal).toBe(true);
+    const snapshot = JSON.parse((await xasset(['gate', 'snapshot'], stateDir)).stdout) as {
+      gates: { gate: string }[];
+    };
+    expect(snapshot.gates.map((g) => g.gate)).toContain('p0');
+  }, 240_000);
 });
