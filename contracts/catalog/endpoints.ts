@@ -186,6 +186,34 @@ export const ENDPOINTS = [
     fetchMode: 'snapshot',
     specialPermission: false,
   },
+  {
+    // Tells a suspended stock from a gap: Tushare serves no daily bar for a stock suspended all day,
+    // and the matrix and gates would otherwise count it as missing.
+    apiName: 'suspend_d',
+    title: 'A-share suspensions and resumptions by day',
+    role: 'reference',
+    assetClass: 'stock',
+    batch: 'p0',
+    switch: 'p0Enabled',
+    params: [
+      opt('ts_code', 'str', 'one or more codes, comma separated'),
+      opt('trade_date', 'date'),
+      opt('start_date', 'date'),
+      opt('end_date', 'date'),
+      opt('suspend_type', 'str', 'S suspended, R resumed'),
+    ],
+    fields: [
+      str('ts_code'),
+      date('trade_date', 'every day of a suspension has its own row, not only the first'),
+      str('suspend_timing', "intraday window such as '09:30-10:00'; null for the whole day"),
+      str('suspend_type', 'S suspended, R resumed'),
+    ],
+    rowLimit: 5000,
+    naturalKey: ['ts_code', 'trade_date', 'suspend_type'],
+    timeField: 'trade_date',
+    fetchMode: 'trade_date',
+    specialPermission: false,
+  },
   // ---------------------------------------------------------------- p0: ETF
   {
     apiName: 'fund_daily',

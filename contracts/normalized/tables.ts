@@ -51,7 +51,8 @@ export type TableName =
   | 'moneyflow'
   | 'adj_factor'
   | 'instrument'
-  | 'trade_calendar';
+  | 'trade_calendar'
+  | 'suspension';
 
 const col =
   (type: ColumnType, nullable = true) =>
@@ -244,6 +245,13 @@ export const TABLES: Readonly<Record<TableName, TableSpec>> = {
     key: [keyText('exchange'), keyDate('cal_date')],
     values: [col('boolean', false)('is_open'), date('pretrade_date')],
     hashed: false,
+    sourced: false,
+  },
+  suspension: {
+    name: 'suspension',
+    key: [keyText('ts_code'), keyDate('trade_date'), keyText('suspend_type')],
+    values: [text('suspend_timing')],
+    hashed: true,
     sourced: false,
   },
 };

@@ -17,6 +17,7 @@ const SERIES: Readonly<Record<string, { table: TableName; overrides?: Readonly<R
   adj_factor: { table: 'adj_factor' },
   fut_holding: { table: 'fut_holding' },
   stk_premarket: { table: 'stk_premarket' },
+  suspend_d: { table: 'suspension' },
   fut_wsr: {
     table: 'fut_wsr',
     overrides: {

@@ -294,7 +294,9 @@ export const MatrixCell = z.object({
   coverage: z.number().min(0).max(1).nullable(),
   /** Universe only: stored rows of instruments the reference data does not list that day. */
   unlisted: z.number().int().nonnegative().optional(),
-  /** Why a cell is not applicable. */
+  /** Universe only: listed stocks suspended all day (suspend_d), not counted in `expected`. */
+  suspended: z.number().int().nonnegative().optional(),
+  /** Why a cell is not applicable (`suspended` for a stock suspended all day). */
   reason: z.string().optional(),
 });
 export type MatrixCell = z.infer<typeof MatrixCell>;

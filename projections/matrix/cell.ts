@@ -10,6 +10,8 @@ export interface CellFacts {
   open: boolean | null;
   /** Symbol targets only: is the target an instrument of the module's asset class, listed that day. */
   listing?: 'listed' | 'not_listed' | 'not_an_instrument';
+  /** Symbol targets only: suspended all day (suspend_d), so no bar is due. */
+  suspended?: boolean;
   expected: number;
   got: number;
 }
@@ -21,9 +23,9 @@ export interface CellVerdict {
 }
 
 /**
- * The cell rule. A listed stock with no row on an open day lowers coverage even when it was
- * suspended: the store cannot tell a suspension from a gap, and the sandbox suspends some on
- * purpose. The gates absorb that with a coverage threshold under 1 (gates.minCoverage).
+ * The cell rule. A stock suspended all day (suspend_d) is expected nowhere: not applicable as a
+ * target, left out of `expected` in the universe. A listed stock with no row on an open day and no
+ * suspension lowers coverage.
  */
 export function classifyCell(facts: CellFacts): CellVerdict {
   const na = (reason: string): CellVerdict => ({ status: 'not_applicable', coverage: null, reason });
@@ -32,6 +34,7 @@ export function classifyCell(facts: CellFacts): CellVerdict {
   if (!facts.open) return na('market closed');
   if (facts.listing === 'not_an_instrument') return na("not an instrument of this module's asset class");
   if (facts.listing === 'not_listed') return na('not listed on this day');
+  if (facts.suspended === true) return na('suspended');
   if (facts.expected === 0) return na('no instrument listed on this day');
   const coverage = Math.min(facts.got, facts.expected) / facts.expected;
   if (facts.got === 0) return { status: 'missing', coverage };
@@ -51,6 +54,8 @@ export interface MatrixCell {
   coverage: number | null;
   /** Universe only: stored rows of instruments the reference data does not list that day. */
   unlisted?: number;
+  /** Universe only: listed stocks suspended all day, not counted in `expected`. */
+  suspended?: number;
   reason?: string;
 }
 

@@ -10,6 +10,7 @@ import {
   readMissingSample,
   readSymbolCells,
   readUniverseCounts,
+  readUnknownCodes,
 } from './sql.js';
 
 export type { MatrixPools } from './sql.js';
@@ -100,9 +101,18 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
         expected: row.expected,
         got: row.got,
         unlisted: row.unlisted,
+        suspended: row.suspended,
       });
     }
   } else {
+    const unknown = await readUnknownCodes(db, targets);
+    if (unknown.length > 0)
+      throw new ValidationError('matrix query', [
+        {
+          path: 'target',
+          message: `not an instrument in the store: ${unknown.slice(0, 5).join(', ')}; give 'universe' or ts_codes`,
+        },
+      ]);
     for (const row of await readSymbolCells(db, { ...range, targets })) {
       const module = byName.get(row.module) as MatrixModule;
       const listed = row.listed === true;
@@ -111,6 +121,7 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
         switch: switchOf(module),
         open: openOn(module, row.trade_date, row.is_open),
         listing: row.listed === null ? 'not_an_instrument' : listed ? 'listed' : 'not_listed',
+        suspended: row.suspended,
         expected: listed ? 1 : 0,
         got,
       });
@@ -171,6 +182,8 @@ export interface CellExplanation {
   got: number;
   coverage: number | null;
   unlisted?: number;
+  /** Universe only: listed stocks suspended all day, not expected. */
+  suspended?: number;
   /** Up to 20 ts_codes expected that day with no stored row. */
   missingSample: string[];
   lastRun: RunSummary | null;
@@ -224,6 +237,7 @@ export async function explainCell(
     got: found.got,
     coverage: found.coverage,
     ...(found.unlisted === undefined ? {} : { unlisted: found.unlisted }),
+    ...(found.suspended === undefined ? {} : { suspended: found.suspended }),
     missingSample,
     lastRun: context.lastRun ?? null,
     lastError: context.lastError ?? null,

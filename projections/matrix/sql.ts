@@ -18,6 +18,16 @@ function listedOn(i: string, day: string): string {
 const yyyymmdd = (param: string) => `to_date(${param}, 'YYYYMMDD')`;
 
 /**
+ * A stock suspended for the whole day (suspend_d: type S, no intraday window): the market serves
+ * no bar for it, so it is expected nowhere. `cls` is the instrument's asset class expression.
+ */
+function suspendedOn(cls: string, code: string, day: string): string {
+  return `(${cls} = 'stock' AND EXISTS (
+    SELECT 1 FROM suspension sp
+    WHERE sp.ts_code = ${code} AND sp.trade_date = ${day} AND sp.suspend_type = 'S' AND sp.suspend_timing IS NULL))`;
+}
+
+/**
  * Stored rows of the requested modules as (module, asset_class, ts_code, day). Table names come from the fixed
  * StorageTable set, never from input.
  */
@@ -59,6 +69,8 @@ export interface UniverseCountRow {
   expected: number;
   got: number;
   unlisted: number;
+  /** Listed stocks suspended all day: expected nowhere, so left out of `expected`. */
+  suspended: number;
 }
 
 /**
@@ -79,7 +91,9 @@ export async function readUniverseCounts(
   const pools = poolParams(q.modules, q.pools);
   const sql = `WITH ${MODS_AND_DAYS}, ${POOLS},
   expected AS (
-    SELECT i.asset_class, d.day, count(*)::int AS n
+    SELECT i.asset_class, d.day,
+           count(*) FILTER (WHERE NOT ${suspendedOn('i.asset_class', 'i.ts_code', 'd.day')})::int AS n,
+           count(*) FILTER (WHERE ${suspendedOn('i.asset_class', 'i.ts_code', 'd.day')})::int AS suspended
     FROM instrument i
     JOIN days d ON ${listedOn('i', 'd.day')}
     WHERE i.asset_class IN (SELECT asset_class FROM mods)
@@ -98,8 +112,9 @@ export async function readUniverseCounts(
   ),
   matched AS (
     SELECT s.module, s.day,
-           count(*) FILTER (WHERE i.ts_code IS NOT NULL AND ${listedOn('i', 's.day')})::int AS got,
-           count(*)::int AS stored
+           count(*) FILTER (WHERE i.ts_code IS NOT NULL AND ${listedOn('i', 's.day')}
+                              AND NOT ${suspendedOn('i.asset_class', 'i.ts_code', 's.day')})::int AS got,
+           count(*) FILTER (WHERE i.ts_code IS NULL OR NOT ${listedOn('i', 's.day')})::int AS unlisted
     FROM stored s
     LEFT JOIN instrument i ON i.asset_class = s.asset_class AND i.ts_code = s.ts_code
     WHERE s.module NOT IN (SELECT module FROM pooled)
@@ -109,7 +124,8 @@ export async function readUniverseCounts(
   SELECT m.module, to_char(d.day, 'YYYYMMDD') AS trade_date, c.is_open,
          CASE WHEN m.module IN (SELECT module FROM pooled) THEN coalesce(ep.n, 0) ELSE coalesce(e.n, 0) END
            AS expected,
-         coalesce(x.got, 0) AS got, coalesce(x.stored - x.got, 0) AS unlisted
+         coalesce(x.got, 0) AS got, coalesce(x.unlisted, 0) AS unlisted,
+         coalesce(e.suspended, 0) AS suspended
   FROM mods m CROSS JOIN days d
   LEFT JOIN trade_calendar c ON c.exchange = m.cal_exchange AND c.cal_date = d.day
   LEFT JOIN expected e ON e.asset_class = m.asset_class AND e.day = d.day
@@ -150,6 +166,7 @@ export interface SymbolCellRow {
   /** Null when the target is not an instrument of the module's asset class. */
   listed: boolean | null;
   got: boolean;
+  suspended: boolean;
 }
 
 /** Per target, module and calendar day: listing and whether a row is stored. One statement. */
@@ -170,7 +187,8 @@ export async function readSymbolCells(
   )
   SELECT m.module, t.ts_code, to_char(d.day, 'YYYYMMDD') AS trade_date, c.is_open,
          CASE WHEN i.ts_code IS NULL THEN NULL ELSE ${listedOn('i', 'd.day')} END AS listed,
-         (s.ts_code IS NOT NULL) AS got
+         (s.ts_code IS NOT NULL) AS got,
+         ${suspendedOn('m.asset_class', 't.ts_code', 'd.day')} AS suspended
   FROM mods m CROSS JOIN targets t CROSS JOIN days d
   LEFT JOIN instrument i ON i.asset_class = m.asset_class AND i.ts_code = t.ts_code
   LEFT JOIN trade_calendar c ON c.exchange = m.cal_exchange AND c.cal_date = d.day
@@ -196,6 +214,7 @@ export async function readMissingSample(
     `SELECT i.ts_code FROM instrument i
      WHERE i.asset_class = $1 AND ${listedOn('i', day)}
        AND ($4::text[] IS NULL OR i.ts_code = ANY($4::text[]))
+       AND NOT ${suspendedOn('i.asset_class', 'i.ts_code', day)}
        AND NOT EXISTS (
          SELECT 1 FROM ${q.module.table} s
          WHERE s.ts_code = i.ts_code AND s.trade_date = ${day}${classMatch}
@@ -203,6 +222,17 @@ export async function readMissingSample(
      ORDER BY i.ts_code
      LIMIT $3`,
     [q.module.assetClass, q.tradeDate, q.limit, q.pool === undefined ? null : [...q.pool]],
+  );
+  return rows.map((r) => r.ts_code);
+}
+
+/** The ts_codes among `codes` that no instrument row has, in any asset class. */
+export async function readUnknownCodes(db: Queryable, codes: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ ts_code: string }>(
+    `SELECT c AS ts_code FROM unnest($1::text[]) AS c
+     WHERE NOT EXISTS (SELECT 1 FROM instrument i WHERE i.ts_code = c)
+     ORDER BY c`,
+    [codes],
   );
   return rows.map((r) => r.ts_code);
 }

@@ -227,9 +227,13 @@ async function expectSandboxRows(world: World, ends: Map<string, number>): Promi
   // Reference snapshots are fetched once per range, before any kill: one instrument per record.
   const recordsOf = (api: string) =>
     sum([...ends].filter(([slot]) => slot.startsWith(`${rawTopic(api)}/`)).map(([, n]) => n));
-  const notReference = [...P0_DATED, 'trade_cal'];
+  const notReference = [...P0_DATED, 'trade_cal', 'suspend_d'];
   const referenceRecords = total(ends) - sum(notReference.map(recordsOf));
   expect(await count(world.db.pool, 'instrument')).toBe(referenceRecords);
+  // suspend_d is fetched per day like the bars, and deduplicated on its key like them.
+  expect(await count(world.db.pool, 'suspension')).toBe(
+    world.days.flatMap((day) => world.market.query('suspend_d', { trade_date: day })).length,
+  );
 }
 
 /**

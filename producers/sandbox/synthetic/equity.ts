@@ -339,6 +339,25 @@ export function adjFactor(m: Market, q: Query): WireRow[] {
   return rows;
 }
 
+/**
+ * The suspension days the daily bars skip, one `S` row per halted day (whole day: no timing), and
+ * an `R` row on the day trading resumes, as Tushare's suspend_d reports them.
+ */
+export function suspendD(m: Market, q: Query): WireRow[] {
+  const shape = shapeOf(q.apiName);
+  const rows: WireRow[] = [];
+  for (const [s, t] of stockDays(m, q, false)) {
+    const halted = m.chain(s).halted;
+    if (halted === null) continue;
+    const type = halted[t] === 1 ? 'S' : t > s.firstIdx && halted[t - 1] === 1 ? 'R' : null;
+    if (type === null) continue;
+    rows.push(
+      shape.build({ ts_code: s.tsCode, trade_date: m.cn.days[t], suspend_timing: null, suspend_type: type }),
+    );
+  }
+  return rows;
+}
+
 /** Pre-market reference for every listed day, suspended days included: the day's limit prices. */
 export function stkPremarket(m: Market, q: Query): WireRow[] {
   const shape = shapeOf(q.apiName);

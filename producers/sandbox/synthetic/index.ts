@@ -14,6 +14,7 @@ import {
   moneyflow,
   stkPremarket,
   stockBasic,
+  suspendD,
   tradeCal,
 } from './equity.js';
 import { futBasic, futDaily, futHolding, futWsr } from './futures.js';
@@ -36,6 +37,7 @@ const GENERATORS: Readonly<Record<ApiName, Generator>> = {
   daily,
   adj_factor: adjFactor,
   stock_basic: stockBasic,
+  suspend_d: suspendD,
   trade_cal: tradeCal,
   fund_daily: fundDaily,
   fund_basic: fundBasic,

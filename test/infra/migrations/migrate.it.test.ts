@@ -43,6 +43,7 @@ const EXPECTED_TABLES = [
   'phase_state',
   'projection_checkpoint',
   'schema_migrations',
+  'suspension',
   'trade_calendar',
   'tushare_budget',
   'tushare_call',

@@ -78,6 +78,7 @@ describe('planFetch: P0 by trade date', () => {
     expect(tasks.slice(firstDated, firstDated + 10).map((t) => t.apiName)).toEqual([
       'daily',
       'adj_factor',
+      'suspend_d',
       'fund_daily',
       ...Array(6).fill('fut_daily'),
       'sge_daily',

@@ -43,7 +43,7 @@ export interface SuiteOptions {
   errorScenarios: boolean;
 }
 
-const P0_DATED: readonly ApiName[] = ['daily', 'fund_daily', 'fut_daily', 'sge_daily'];
+const P0_DATED: readonly ApiName[] = ['daily', 'suspend_d', 'fund_daily', 'fut_daily', 'sge_daily'];
 
 interface World {
   topics: FetchTopics;
@@ -191,7 +191,8 @@ export function fetchRunSuite(
       // One call per open day per whole-market endpoint, one per exchange for futures.
       const calls = w.sandbox.calls();
       expect(calls.trade_cal).toBe(1);
-      for (const api of ['daily', 'fund_daily', 'sge_daily']) expect(calls[api]).toBe(days.length);
+      for (const api of ['daily', 'suspend_d', 'fund_daily', 'sge_daily'])
+        expect(calls[api]).toBe(days.length);
       expect(calls.fut_daily).toBe(days.length * 6);
       expect(calls.stock_basic).toBe(3);
       const totalCalls = Object.values(calls).reduce((a, b) => a + b, 0);

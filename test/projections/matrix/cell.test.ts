@@ -48,6 +48,11 @@ describe('classifyCell', () => {
       "not an instrument of this module's asset class",
     );
     expect(reason({ ...open, expected: 0, got: 0 })).toBe('no instrument listed on this day');
+    expect(reason({ ...open, listing: 'listed', suspended: true, expected: 1, got: 0 })).toBe('suspended');
+    // Listing comes first: a stock not listed that day is not listed, whatever suspend_d says.
+    expect(reason({ ...open, listing: 'not_listed', suspended: true, expected: 0, got: 0 })).toBe(
+      'not listed on this day',
+    );
   });
 });
 

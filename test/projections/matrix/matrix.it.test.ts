@@ -252,6 +252,53 @@ describe.each([
         ValidationError,
       );
       await expect(computeMatrix(db.pool, { ...base, target: [] })).rejects.toThrow(ValidationError);
+      // A name that is no instrument (a module passed as a target) is refused, not a grid of n/a.
+      await expect(computeMatrix(db.pool, { ...base, target: ['daily'] })).rejects.toThrow(
+        /not an instrument in the store: daily/,
+      );
+    });
+
+    it('leaves a stock suspended all day out of what is expected, and explains its cell as suspended', async () => {
+      const suspend = (code: string, timing: string | null) =>
+        db.pool.query(
+          `INSERT INTO suspension (ts_code, trade_date, suspend_type, suspend_timing, content_hash)
+           VALUES ($1, to_date('20260212', 'YYYYMMDD'), 'S', $2, '\\x01')`,
+          [code, timing],
+        );
+      await suspend('000002.SZ', null);
+      // Suspended for half an hour only: it still trades that day, so its bar is due.
+      await suspend('688999.SH', '09:30-10:00');
+      try {
+        const query = {
+          from: '20260212',
+          to: '20260212',
+          modules: ['daily'],
+          flags: DEFAULT_FLAGS,
+          phase: ALL_OPEN,
+        };
+        const universe = await computeMatrix(db.pool, { ...query, target: 'universe' });
+        expect(cellOf(universe, 'universe', 'daily', '20260212')).toMatchObject({
+          status: 'complete',
+          expected: 3,
+          got: 3,
+          coverage: 1,
+          suspended: 1,
+        });
+        const symbols = await computeMatrix(db.pool, { ...query, target: ['000002.SZ', '688999.SH'] });
+        expect(cellOf(symbols, '000002.SZ', 'daily', '20260212')).toMatchObject({
+          status: 'not_applicable',
+          reason: 'suspended',
+        });
+        expect(cellOf(symbols, '688999.SH', 'daily', '20260212').status).toBe('complete');
+        const explained = await explainCell(
+          db.pool,
+          { target: '000002.SZ', module: 'daily', tradeDate: '20260212' },
+          { flags: DEFAULT_FLAGS, phase: ALL_OPEN },
+        );
+        expect(explained).toMatchObject({ status: 'not_applicable', notApplicableReason: 'suspended' });
+      } finally {
+        await db.pool.query('DELETE FROM suspension');
+      }
     });
   });
 

@@ -20,6 +20,8 @@ const ALWAYS_NULL = new Set([
   'fund_basic.exp_return',
   'fund_basic.trustee',
   'index_basic.exp_date',
+  // The synthetic market suspends whole days only; an intraday window would still leave a bar.
+  'suspend_d.suspend_timing',
 ]);
 
 /** A query a pipeline would make, built from the catalog's params and the market's instruments. */
