@@ -114,16 +114,14 @@ const firstLine = (text: string): string => (text.split('\n', 1)[0] ?? '').slice
  */
 export function typedError(err: unknown, settings: DependencySettings = {}): XassetError | undefined {
   if (err instanceof SchemaRegistryError) {
-    const errno = errnoIn(err.cause);
-    if (errno && CONNECTION_CODES.has(String(errno.code)))
-      return new DependencyUnavailableError(
-        'the schema registry',
-        'XASSET_REGISTRY_URL',
-        String(errno.code),
-        {
-          cause: err,
-        },
-      );
+    // The registry client folds a refused connection into its own error, keeping only the text.
+    const code =
+      errnoIn(err.cause)?.code ??
+      [...CONNECTION_CODES].find((c) => new RegExp(`\\b${c}\\b`).test(err.message));
+    if (code !== undefined)
+      return new DependencyUnavailableError('the schema registry', 'XASSET_REGISTRY_URL', String(code), {
+        cause: err,
+      });
     return err;
   }
   if (err instanceof XassetError) return err;

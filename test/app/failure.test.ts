@@ -89,6 +89,11 @@ describe('reportFailure', () => {
   it('a registry that does not answer is unavailable, one that refuses a schema stays a registry error', () => {
     const down = new SchemaRegistryError('refused subject s', {}, { cause: refused(8085) });
     expect(typedError(down, settings)?.code).toBe('XASSET_DEPENDENCY_UNAVAILABLE');
+    const folded = new SchemaRegistryError(
+      'refused subject s: Error, status 400: connect ECONNREFUSED 127.0.0.1:1',
+      {},
+    );
+    expect(typedError(folded, settings)?.code).toBe('XASSET_DEPENDENCY_UNAVAILABLE');
     const refusing = new SchemaRegistryError('refused subject s: 422', {});
     expect(typedError(refusing, settings)).toBe(refusing);
   });

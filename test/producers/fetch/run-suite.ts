@@ -312,7 +312,7 @@ export function fetchRunSuite(
         expectedRows(w.market, 'trade_cal', { exchange: 'SSE', start_date: range.from, end_date: today }),
       );
       expect(newDays.length).toBeGreaterThan(0);
-      expect(daily.tasks.total).toBe(18 + newDays.length * 9);
+      expect(daily.tasks.total).toBe(18 + newDays.length * 10);
       const calendar = (await rawRecords(w, backend.log, 'trade_cal')).filter(
         (r) => r.value.envelope.run_id === daily.runId,
       );
