@@ -1,10 +1,13 @@
 import { rawTopic } from '../contracts/catalog/index.js';
 import type { Config } from '../contracts/config.js';
+import { chinaDate } from '../contracts/dates.js';
 import { ConfigError } from '../contracts/errors.js';
 import { StoreCallBudget } from '../infra/store/call-budget.js';
 import { NORMALIZED_API_NAMES } from '../processors/normalize/index.js';
 import { type ProcessStats, runProcessor } from '../processors/processor.js';
 import { type OffsetsReset, type ResetSpec, resetOffsets } from '../processors/reset-offsets.js';
+import { cursorValues } from '../producers/fetch/cursor-log.js';
+import { dailyRange, type EndpointSelection } from '../producers/fetch/planner.js';
 import type { SandboxDataset } from '../producers/sandbox/dataset.js';
 import { loadFaultPlan } from '../producers/sandbox/faults.js';
 import { openRecordedDataset } from '../producers/sandbox/recorded.js';
@@ -14,7 +17,9 @@ import { type CallBudget, tokenHash } from '../producers/tushare/budget.js';
 import { createTushareClient, type SourceLog } from '../producers/tushare/client.js';
 import type { TushareSource } from '../producers/tushare/source.js';
 import { appendControl, newControlEvent } from '../projections/log/control-log.js';
+import { foldControlLog } from '../projections/log/control-view.js';
 import { budgetKey } from '../projections/reducers/budgets.js';
+import { effectiveOf } from '../projections/reducers/flags.js';
 import { type CatchUpReport, ProjectionRunner } from '../projections/runner/runner.js';
 import { writeChanges } from '../projections/store/tables.js';
 import type { Runtime } from './runtime.js';
@@ -99,6 +104,18 @@ export async function startConfiguredSandbox(
     dataset: overrides.dataset ?? (await sandboxDataset(cfg)),
     faults: cfg.sandbox.faultsFile ? await loadFaultPlan(cfg.sandbox.faultsFile) : undefined,
   });
+}
+
+/**
+ * The range a run without dates fetches: from the day after the cursors of the selected endpoints
+ * to today in China, with the flags and cursors folded from the control log it was read from.
+ */
+export async function incrementalRange(runtime: Runtime, endpoints: EndpointSelection) {
+  const control = await foldControlLog({ log: runtime.log, codec: runtime.codec });
+  const flags = effectiveOf(control.flags);
+  const cursors = cursorValues(control.cursors);
+  const range = dailyRange({ today: chinaDate(), endpoints, flags, cursors });
+  return { flags, cursors, range };
 }
 
 /** The raw topics the processor consumes: every endpoint that has a normalizer. */

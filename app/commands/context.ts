@@ -21,7 +21,14 @@ export interface CommandContext {
   logger(cfg: Config): pino.Logger;
   withRuntime<T>(cfg: Config, work: (runtime: Runtime) => Promise<T>): Promise<T>;
   print(value: unknown): void;
+  /**
+   * A command's result: the short summary for a person at a terminal, the full JSON document with
+   * `--json` or when stdout is not a terminal (scripts, cron, pipes).
+   */
+  report(value: unknown, summary: () => string, options: { json?: boolean }): void;
 }
+
+const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 
 export function commandContext(program: Command): CommandContext {
   let cached: Config | undefined;
@@ -49,7 +56,11 @@ export function commandContext(program: Command): CommandContext {
         await runtime.close();
       }
     },
-    print: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    print,
+    report: (value, summary, options) => {
+      if (options.json === true || !process.stdout.isTTY) print(value);
+      else process.stdout.write(summary());
+    },
   };
 }
 

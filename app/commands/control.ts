@@ -21,6 +21,7 @@ import { exitVerdict } from '../phase.js';
 import { processedTopics, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import { type Runtime, setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
+import { positiveInt } from './args.js';
 import type { CommandContext } from './context.js';
 
 /** An integer under this is a control-log offset; from it on, ms since the epoch (1973-03-03). */
@@ -330,13 +331,6 @@ function parsePoint(text: string): { offset: number } | { time: number } {
   throw new ValidationError('command line', [
     { path: '--to', message: 'an offset, an ISO time (2026-01-05T08:00:00Z) or ms since the epoch' },
   ]);
-}
-
-function positiveInt(text: string, path: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 1)
-    throw new ValidationError('command line', [{ path, message: 'a positive integer' }]);
-  return value;
 }
 
 function parseParams(text: string): TushareParams {

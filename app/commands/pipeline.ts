@@ -22,6 +22,7 @@ import { exitCodeOfRun } from '../failure.js';
 import { withMetricsServer } from '../metrics-server.js';
 import { bootstrapToB } from '../phase.js';
 import {
+  incrementalRange,
   processRun,
   projectRun,
   resetProcessorOffsets,
@@ -31,6 +32,15 @@ import {
 import type { Runtime } from '../runtime.js';
 import { setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
+import {
+  boundCatchUp,
+  CATCH_UP_CONFIRM_DAYS,
+  catchUpFacts,
+  facts,
+  jobFacts,
+  processFacts,
+} from '../summary.js';
+import { positiveInt } from './args.js';
 import type { CommandContext } from './context.js';
 
 interface FetchOptions {
@@ -40,6 +50,12 @@ interface FetchOptions {
   to?: string;
   force?: boolean;
   sandbox?: boolean;
+  json?: boolean;
+}
+
+interface RunOptions extends FetchOptions {
+  maxDays?: string;
+  yes?: boolean;
 }
 
 const BATCHES = ['p0', 'p1', 'p2'];
@@ -69,6 +85,9 @@ function selection(options: FetchOptions): EndpointSelection | undefined {
   return apis;
 }
 
+/** A person at a terminal who can be asked, not cron or a pipe. */
+const interactive = (): boolean => process.stdin.isTTY === true && process.stdout.isTTY === true;
+
 function checkDates(options: { from?: string; to?: string }): void {
   const issues = (['from', 'to'] as const)
     .filter((k) => options[k] !== undefined && !isYmd(options[k] as string))
@@ -80,7 +99,7 @@ function checkDates(options: { from?: string; to?: string }): void {
 
 /** The data path: sandbox, fetch, process, run, demo. */
 export function registerPipelineCommands(ctx: CommandContext): void {
-  const { program, config, logger, withRuntime, print } = ctx;
+  const { program, config, logger, withRuntime, report } = ctx;
   // The data path's commands serve their own /metrics while they work, when a port is configured.
   const withPipelineRuntime: typeof withRuntime = (cfg, work) =>
     withMetricsServer(cfg, logger(cfg), () => withRuntime(cfg, work));
@@ -190,7 +209,8 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       )
       .option('--apis <list>', 'only these api_names (comma separated)')
       .option('--sandbox', 'fetch from an in-process sandbox instead of TUSHARE_API_URL')
-      .option('--force', 'fetch again what the cursors say is done');
+      .option('--force', 'fetch again what the cursors say is done')
+      .option('--json', 'print the full JSON document (the default when stdout is not a terminal)');
 
   fetchOptions(
     program
@@ -206,7 +226,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     await withPipelineRuntime(config(), async (runtime) => {
       await setUp(runtime);
       const job = await interruptible((signal) => fetchAction(runtime, options, signal));
-      print(jobReport(job));
+      report(jobReport(job), () => facts(jobFacts(job)), options);
     });
   });
 
@@ -219,30 +239,33 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       're-anchor first, after the log went backwards: <topic>[:<partition>]=earliest|<offset> (recorded with --reason)',
     )
     .option('--reason <text>', 'why the offsets are reset (recorded in the control log)')
-    .action(async (options: { follow?: boolean; resetOffsets?: string[]; reason?: string }) => {
-      const specs = (options.resetOffsets ?? []).map(parseResetSpec);
-      if (specs.length > 0 && !options.reason?.trim())
-        throw new ValidationError('command line', [
-          { path: '--reason', message: 'required with --reset-offsets' },
-        ]);
-      await withPipelineRuntime(config(), async (runtime) => {
-        await setUp(runtime);
-        const log = logger(runtime.config);
-        if (specs.length > 0) {
-          const resets = await resetProcessorOffsets(runtime, specs, options.reason ?? '');
-          log.warn({ resets }, 'consumer offsets re-anchored');
-        }
-        const stats = await interruptible((signal) =>
-          processWithProgress(runtime, log, {
-            until: options.follow ? 'stopped' : 'caught-up',
-            signal,
-            logger: log,
-          }),
-        );
-        await projectRun(runtime);
-        print(stats);
-      });
-    });
+    .option('--json', 'print the full JSON document (the default when stdout is not a terminal)')
+    .action(
+      async (options: { follow?: boolean; resetOffsets?: string[]; reason?: string; json?: boolean }) => {
+        const specs = (options.resetOffsets ?? []).map(parseResetSpec);
+        if (specs.length > 0 && !options.reason?.trim())
+          throw new ValidationError('command line', [
+            { path: '--reason', message: 'required with --reset-offsets' },
+          ]);
+        await withPipelineRuntime(config(), async (runtime) => {
+          await setUp(runtime);
+          const log = logger(runtime.config);
+          if (specs.length > 0) {
+            const resets = await resetProcessorOffsets(runtime, specs, options.reason ?? '');
+            log.warn({ resets }, 'consumer offsets re-anchored');
+          }
+          const stats = await interruptible((signal) =>
+            processWithProgress(runtime, log, {
+              until: options.follow ? 'stopped' : 'caught-up',
+              signal,
+              logger: log,
+            }),
+          );
+          await projectRun(runtime);
+          report(stats, () => facts(processFacts(stats)), options);
+        });
+      },
+    );
 
   fetchOptions(
     program
@@ -251,19 +274,46 @@ export function registerPipelineCommands(ctx: CommandContext): void {
         'the daily job: fetch everything switched on since the cursors, process it, update projections',
       )
       .option('--from <YYYYMMDD>', 'first day for every run (default: the day after each cursor)')
-      .option('--to <YYYYMMDD>', 'the day the job runs as of (default: today in China)'),
-  ).action(async (options: FetchOptions) => {
+      .option('--to <YYYYMMDD>', 'the day the job runs as of (default: today in China)')
+      .option(
+        '--max-days <n>',
+        'catch up at most this many calendar days from the cursors; the next run goes on',
+      )
+      .option('--yes', `catch up more than ${CATCH_UP_CONFIRM_DAYS} days without asking (on a terminal)`),
+  ).action(async (options: RunOptions) => {
     checkDates(options);
-    selection(options);
+    const endpoints = selection(options) ?? [...API_NAMES];
+    const maxDays = options.maxDays === undefined ? undefined : positiveInt(options.maxDays, '--max-days');
     await withPipelineRuntime(config(), async (runtime) => {
       await setUp(runtime);
-      const fetched = await interruptible((signal) => fetchAction(runtime, options, signal));
+      const { range } = await incrementalRange(runtime, endpoints);
+      const catchUp = boundCatchUp(
+        { from: options.from ?? range.from, to: options.to ?? range.to },
+        options.from === undefined && options.to === undefined ? maxDays : undefined,
+      );
+      const unbounded = options.from === undefined && maxDays === undefined;
+      // A long catch-up is thousands of calls: at a terminal it is confirmed first; elsewhere (cron)
+      // it goes ahead, and its summary says how long it was.
+      if (unbounded && catchUp.days > CATCH_UP_CONFIRM_DAYS && interactive() && options.yes !== true)
+        throw new ValidationError('command line', [
+          {
+            path: '--yes',
+            message: `the catch-up spans ${catchUp.days} days (${catchUp.from} … ${catchUp.to}): confirm with --yes, or bound it with --max-days N or --from/--to`,
+          },
+        ]);
+      // Without dates each run of the job starts from its own cursor; --max-days only moves the end.
+      const bounded = catchUp.to < catchUp.unboundedTo ? { ...options, to: catchUp.to } : options;
+      const fetched = await interruptible((signal) => fetchAction(runtime, bounded, signal));
       const log = logger(runtime.config);
       const processed = await interruptible((signal) =>
         processWithProgress(runtime, log, { until: 'caught-up', signal, logger: log }),
       );
       await projectRun(runtime);
-      print({ fetch: jobReport(fetched), process: processed });
+      report(
+        { catchUp, fetch: jobReport(fetched), process: processed },
+        () => facts([...catchUpFacts(catchUp), ...jobFacts(fetched), ...processFacts(processed)]),
+        options,
+      );
     });
   });
 

@@ -46,6 +46,7 @@ describe('P0 gate on sandbox data, through the CLI', () => {
   const after = open.filter((d) => d > lastGateDay);
 
   let stateDir: string;
+  let sickDir: string;
   let env: Record<string, string>;
 
   async function xasset(args: string[], extra: Record<string, string> = {}) {
@@ -61,13 +62,18 @@ describe('P0 gate on sandbox data, through the CLI', () => {
       return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
   }
-  const fetchDays = async (from: string, to: string, extra: Record<string, string> = {}, force = false) =>
-    xasset(
-      ['fetch', '--sandbox', '--batch', 'p0', '--from', from, '--to', to, ...(force ? ['--force'] : [])],
-      extra,
-    );
-  const p0Gate = async (asOf: string): Promise<GateEntry> => {
-    const snapshot = await xasset(['gate', 'snapshot', '--as-of', asOf]);
+  /** `run` over a range: fetch, process, projections, in one process. */
+  const runDays = async (from: string, to: string, extra: Record<string, string> = {}) =>
+    xasset(['run', '--sandbox', '--batch', 'p0', '--from', from, '--to', to], extra);
+  /** A fresh store is in phase A, where nothing runs: set up and advanced to B as an operator does. */
+  const toPhaseB = async (extra: Record<string, string> = {}) => {
+    for (const args of [['migrate'], ['phase', 'advance']]) {
+      const step = await xasset(args, extra);
+      expect(step.code, step.stderr).toBe(0);
+    }
+  };
+  const p0Gate = async (asOf: string, extra: Record<string, string> = {}): Promise<GateEntry> => {
+    const snapshot = await xasset(['gate', 'snapshot', '--as-of', asOf], extra);
     expect(snapshot.code, snapshot.stderr).toBe(0);
     return (JSON.parse(snapshot.stdout) as { gates: GateEntry[] }).gates.find(
       (g) => g.gate === 'p0',
@@ -76,6 +82,7 @@ describe('P0 gate on sandbox data, through the CLI', () => {
 
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'xasset-p0-gate-'));
+    sickDir = await mkdtemp(join(tmpdir(), 'xasset-p0-sick-'));
     env = {
       XASSET_STATE_DIR: stateDir,
       XASSET_SANDBOX_SIZE: 'tiny',
@@ -87,26 +94,25 @@ describe('P0 gate on sandbox data, through the CLI', () => {
   });
   afterAll(async () => {
     await rm(stateDir, { recursive: true, force: true });
+    await rm(sickDir, { recursive: true, force: true });
   });
 
   it('passes on a healthy month with suspended stock-days not applicable, and fails on a sick day', async () => {
     expect(gateDays).toHaveLength(3);
-    // The month before the gate days in one run; each gate day its own run (the as-of clock counts
-    // a run for the trade date it proves); then up to today, which the natural clock reads.
-    if (monthStart < (gateDays[0] as string)) {
-      const month = await fetchDays(monthStart, addDays(gateDays[0] as string, -1));
-      expect(month.code, month.stderr).toBe(0);
+    // The month up to the first gate day in one run; the other gate days one run each (the as-of
+    // clock counts a run for the trade date it proves); then up to today, which the natural clock reads.
+    await toPhaseB();
+    const runs: [string, string][] = [
+      [monthStart, gateDays[0] as string],
+      [gateDays[1] as string, gateDays[1] as string],
+      [lastGateDay, lastGateDay],
+      ...(after.length > 0 ? [[after[0] as string, today] as [string, string]] : []),
+    ];
+    for (const [from, to] of runs) {
+      const run = await runDays(from, to);
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ fetch: { status: 'ok', runs: [{ from, to }] } });
     }
-    for (const day of gateDays) {
-      const one = await fetchDays(day, day);
-      expect(one.code, one.stderr).toBe(0);
-    }
-    if (after.length > 0) {
-      const rest = await fetchDays(after[0] as string, today);
-      expect(rest.code, rest.stderr).toBe(0);
-    }
-    const processed = await xasset(['process']);
-    expect(processed.code, processed.stderr).toBe(0);
 
     const healthy = await p0Gate(lastGateDay);
     expect(healthy.failures).toEqual([]);
@@ -123,6 +129,7 @@ describe('P0 gate on sandbox data, through the CLI', () => {
         from: lastGateDay,
         to: lastGateDay,
         flags: DEFAULT_FLAGS,
+        phase: { phase: 'B', frozen: false },
       });
       expect(cells.cells.map((c) => [c.target, c.status, c.reason])).toEqual(
         suspended.map((code) => [code, 'not_applicable', 'suspended']),
@@ -133,6 +140,7 @@ describe('P0 gate on sandbox data, through the CLI', () => {
         from: gateDays[0] as string,
         to: lastGateDay,
         flags: DEFAULT_FLAGS,
+        phase: { phase: 'B', frozen: false },
       });
       for (const [i, cell] of universe.cells.entries()) {
         expect(cell).toMatchObject({ status: 'complete', coverage: 1 });
@@ -143,14 +151,17 @@ describe('P0 gate on sandbox data, through the CLI', () => {
       await store.close();
     }
 
-    // A sick day: fund_daily answers 500 every time, so the re-run of the last gate day is partial.
-    const faults = join(stateDir, 'faults.json');
+    // The same days on a fresh store, with fund_daily answering 500 every time: the run is partial
+    // and exits 3, and the gate fails on the coverage it lacks.
+    const faults = join(sickDir, 'faults.json');
     await writeFile(faults, JSON.stringify({ fund_daily: { serverErrors: { every: 1 } } }));
-    const sick = await fetchDays(lastGateDay, lastGateDay, { XASSET_SANDBOX_FAULTS: faults }, true);
+    const sickEnv = { XASSET_STATE_DIR: sickDir, XASSET_SANDBOX_FAULTS: faults };
+    await toPhaseB(sickEnv);
+    const sick = await runDays(gateDays[0] as string, today, sickEnv);
     expect(sick.code, sick.stderr).toBe(3);
-    expect(JSON.parse(sick.stdout)).toMatchObject({ status: 'partial' });
-    const failed = await p0Gate(lastGateDay);
+    expect(JSON.parse(sick.stdout)).toMatchObject({ fetch: { status: 'partial' } });
+    const failed = await p0Gate(lastGateDay, { XASSET_STATE_DIR: sickDir });
     expect(failed.passed).toBe(false);
-    expect(failed.failures.join(' ')).toMatch(/fund_daily|failed/);
+    expect(failed.failures.join(' ')).toMatch(/coverage_below:\d{8}:fund_daily:0/);
   }, 900_000);
 });
