@@ -1,26 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { xassetCli } from '../harness/cli.js';
 import { numberOf, parseExposition, sampleOf } from '../harness/exposition.js';
 
-const execFileAsync = promisify(execFile);
-
 /** A second CLI process on the same state folder. */
-async function xasset(args: string[], stateDir: string) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/xasset.js', ...args], {
-      env: { ...process.env, XASSET_STATE_DIR: stateDir, XASSET_LOG_LEVEL: 'warn' },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const xasset = (args: string[], stateDir: string) => xassetCli(args, { XASSET_STATE_DIR: stateDir }, 120_000);
 
 /**
  * The README's main command, as a user runs it on a machine with nothing started: the embedded

@@ -1,25 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { xassetCli } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
-const execFileAsync = promisify(execFile);
-
-async function xasset(args: string[], env: Record<string, string>) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/xasset.js', ...args], {
-      env: { ...process.env, XASSET_LOG_LEVEL: 'warn', ...env },
-      timeout: 150_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const xasset = (args: string[], env: Record<string, string>) => xassetCli(args, env, 150_000);
 
 /** A port nothing listens on (the first port is reserved and never served). */
 const NOWHERE = '127.0.0.1:1';

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, chinaDate } from '../../contracts/dates.js';
 import { DEFAULT_FLAGS } from '../../contracts/flags.js';
@@ -10,8 +8,7 @@ import { openEmbeddedPglite } from '../../infra/store/embedded-pglite.js';
 import { createPool } from '../../infra/store/pg.js';
 import { createSyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
 import { computeMatrix } from '../../projections/matrix/matrix.js';
-
-const execFileAsync = promisify(execFile);
+import { xassetCli } from '../harness/cli.js';
 
 interface GateEntry {
   gate: string;
@@ -49,19 +46,8 @@ describe('P0 gate on sandbox data, through the CLI', () => {
   let sickDir: string;
   let env: Record<string, string>;
 
-  async function xasset(args: string[], extra: Record<string, string> = {}) {
-    try {
-      const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/xasset.js', ...args], {
-        env: { ...process.env, ...env, ...extra },
-        timeout: 240_000,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const xasset = (args: string[], extra: Record<string, string> = {}) =>
+    xassetCli(args, { ...env, ...extra });
   /** `run` over a range: fetch, process, projections, in one process. */
   const runDays = async (from: string, to: string, extra: Record<string, string> = {}) =>
     xasset(['run', '--sandbox', '--batch', 'p0', '--from', from, '--to', to], extra);

@@ -1,0 +1,33 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export interface CliResult {
+  /** The exit code (a signal name when the process was killed). */
+  code: number | string;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `xasset …` as a user runs it: a separate process, the environment of the test plus `env`, and
+ * its exit code, stdout and stderr whatever the outcome (a failing command is a result, not a throw).
+ */
+export async function xassetCli(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 240_000,
+): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, ['bin/xasset.js', ...args], {
+      env: { ...process.env, XASSET_LOG_LEVEL: 'warn', ...env },
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number | string; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
