@@ -75,7 +75,7 @@ describe('planFetch: P0 by trade date', () => {
     expect(tasks.slice(0, firstDated).every((t) => endpoint(t.apiName).fetchMode === 'snapshot')).toBe(true);
     const dated = tasks.slice(firstDated).map((t) => t.params.trade_date as string);
     expect(dated).toEqual([...dated].sort());
-    expect(tasks.slice(firstDated, firstDated + 10).map((t) => t.apiName)).toEqual([
+    expect(tasks.slice(firstDated, firstDated + 11).map((t) => t.apiName)).toEqual([
       'daily',
       'adj_factor',
       'suspend_d',
