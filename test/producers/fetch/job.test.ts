@@ -27,7 +27,14 @@ describe('planJob', () => {
       ]),
     );
     for (const api of reference?.endpoints ?? []) expect(endpoint(api).role).toBe('reference');
-    expect(p0?.endpoints).toEqual(['daily', 'adj_factor', 'suspend_d', 'fund_daily', 'fut_daily', 'sge_daily']);
+    expect(p0?.endpoints).toEqual([
+      'daily',
+      'adj_factor',
+      'suspend_d',
+      'fund_daily',
+      'fut_daily',
+      'sge_daily',
+    ]);
     expect(p1?.endpoints).toContain('fx_daily');
     expect(p1?.endpoints).toContain('cn_cpi');
     expect(p1?.endpoints).toContain('us_tycr');

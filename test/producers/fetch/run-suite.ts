@@ -43,7 +43,14 @@ export interface SuiteOptions {
   errorScenarios: boolean;
 }
 
-const P0_DATED: readonly ApiName[] = ['daily', 'suspend_d', 'fund_daily', 'fut_daily', 'sge_daily'];
+const P0_DATED: readonly ApiName[] = [
+  'daily',
+  'adj_factor',
+  'suspend_d',
+  'fund_daily',
+  'fut_daily',
+  'sge_daily',
+];
 
 interface World {
   topics: FetchTopics;
@@ -191,7 +198,7 @@ export function fetchRunSuite(
       // One call per open day per whole-market endpoint, one per exchange for futures.
       const calls = w.sandbox.calls();
       expect(calls.trade_cal).toBe(1);
-      for (const api of ['daily', 'suspend_d', 'fund_daily', 'sge_daily'])
+      for (const api of ['daily', 'adj_factor', 'suspend_d', 'fund_daily', 'sge_daily'])
         expect(calls[api]).toBe(days.length);
       expect(calls.fut_daily).toBe(days.length * 6);
       expect(calls.stock_basic).toBe(3);
@@ -312,7 +319,7 @@ export function fetchRunSuite(
         expectedRows(w.market, 'trade_cal', { exchange: 'SSE', start_date: range.from, end_date: today }),
       );
       expect(newDays.length).toBeGreaterThan(0);
-      expect(daily.tasks.total).toBe(18 + newDays.length * 10);
+      expect(daily.tasks.total).toBe(18 + newDays.length * 11);
       const calendar = (await rawRecords(w, backend.log, 'trade_cal')).filter(
         (r) => r.value.envelope.run_id === daily.runId,
       );
