@@ -35,10 +35,11 @@ interface Line {
  * Market data exists on every open day, so an empty answer for a whole day (across all of its
  * slices and codes) means Tushare has not published it yet: the cursor must not pass it, or the
  * daily run that came too early would skip that day forever. Reference and macro work is judged by
- * the calls alone.
+ * the calls alone: a day without suspensions (suspend_d) is an empty answer that is complete.
  */
 function needsRows(task: FetchTask): boolean {
   const spec = endpoint(task.apiName);
+  if (spec.role === 'reference') return false;
   return spec.fetchMode === 'trade_date' || (spec.fetchMode === 'ts_code' && spec.role !== 'realtime');
 }
 

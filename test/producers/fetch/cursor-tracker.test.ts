@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { CursorTracker } from '../../../producers/fetch/cursor-tracker.js';
 import type { FetchTask } from '../../../producers/fetch/planner.js';
 
-const day = (api: 'daily' | 'fut_daily' | 'stock_basic', value: string, extra = {}): FetchTask => ({
+const day = (
+  api: 'daily' | 'fut_daily' | 'stock_basic' | 'suspend_d',
+  value: string,
+  extra = {},
+): FetchTask => ({
   apiName: api,
   params: api === 'stock_basic' ? { ...extra } : { trade_date: value, ...extra },
   cursor: { name: `fetch.${api}`, value },
@@ -63,6 +67,17 @@ describe('CursorTracker', () => {
       { cursor: 'fetch.stock_basic', value: '20260106', previous: null },
     ]);
     expect(tracker.holds()).toEqual([{ cursor: 'fetch.daily', value: '20260105', reason: 'empty' }]);
+  });
+
+  it('passes a dated reference day that came back empty: a day without suspensions is complete', () => {
+    const tracker = new CursorTracker([day('suspend_d', '20260105'), day('suspend_d', '20260106')], {});
+    expect(tracker.complete(0, 0)).toEqual([
+      { cursor: 'fetch.suspend_d', value: '20260105', previous: null },
+    ]);
+    expect(tracker.complete(1, 3)).toEqual([
+      { cursor: 'fetch.suspend_d', value: '20260106', previous: '20260105' },
+    ]);
+    expect(tracker.holds()).toEqual([]);
   });
 
   it('only moves forward: re-fetched days behind the cursor emit nothing', () => {
