@@ -1,4 +1,4 @@
-import type { AssetClass, EndpointSpec } from '../contracts/catalog/index.js';
+import { type AssetClass, type EndpointSpec, endpoint } from '../contracts/catalog/index.js';
 import { addDays, chinaDate } from '../contracts/dates.js';
 import { ConfigError } from '../contracts/errors.js';
 import type { RolloutFlags } from '../contracts/flags.js';
@@ -7,12 +7,7 @@ import type { ProcessStats } from '../processors/processor.js';
 import { ControlWriter } from '../producers/fetch/control.js';
 import { cursorValues } from '../producers/fetch/cursor-log.js';
 import { handPickedStage, type JobStage, planJob, REFERENCE_STAGE } from '../producers/fetch/job.js';
-import {
-  CALENDAR_API,
-  dailyRange,
-  type EndpointSelection,
-  isSwitchedOn,
-} from '../producers/fetch/planner.js';
+import { CALENDAR_API, dailyRange, type EndpointSelection } from '../producers/fetch/planner.js';
 import {
   configuredPools,
   type PoolCandidate,
@@ -29,7 +24,12 @@ import { WAVES, type Wave } from '../projections/gates/types.js';
 import { nextWaveAction, waveFlag } from '../projections/gates/waves.js';
 import { verifyControlLogAgainst } from '../projections/log/control-check.js';
 import { foldControlLog } from '../projections/log/control-view.js';
-import { effectiveOf } from '../projections/reducers/flags.js';
+import {
+  effectiveSwitches,
+  type PhaseRecord,
+  switchDifferences,
+  switchStates,
+} from '../projections/policy/switches.js';
 import { processRun } from './pipeline.js';
 import type { Runtime } from './runtime.js';
 
@@ -44,10 +44,10 @@ export interface JobRequest {
   force?: boolean;
   actor: string;
   /**
-   * Whether an endpoint may run, given the flags in force; by default its switch. The phase rules
-   * plug in here, so the job, the planner and the ranges all ask the same question.
+   * `--force-phase`: why this job sets the phase rule aside (a backfill before a phase opens). The
+   * flags still apply; every run records the reason in its RunStarted and counts for no gate.
    */
-  isEffective?: (flags: RolloutFlags) => (spec: EndpointSpec) => boolean;
+  forcePhase?: string;
   onProgress?: (stage: JobStage, progress: FetchProgress) => void;
   onStage?: (stage: JobStage, result: StageResult) => void;
   logger?: Parameters<typeof runFetch>[0]['logger'];
@@ -72,6 +72,12 @@ export interface JobResult {
   stages: StageResult[];
   /** Stages not run because a blocking one failed or the job was interrupted. */
   notRun: string[];
+  /** Stages not run because the phase record shuts every endpoint of theirs (a freeze during the job included). */
+  closedByPhase: string[];
+  /** The phase record the job started in. */
+  phase: PhaseRecord;
+  /** Switches stored on but not in force when the job started, and why: what a run at phase A says. */
+  notInForce: ReturnType<typeof switchDifferences>;
   /** Reference records processed before the pools were resolved. */
   referenceProcessed: ProcessStats | null;
 }
@@ -93,11 +99,21 @@ export async function runJob(
   request: JobRequest,
 ): Promise<JobResult> {
   const cfg = runtime.config;
+  const ports = { log: runtime.log, codec: runtime.codec };
   // Cursors and flags folded from a log that lost events would plan as if from a fresh start.
-  await verifyControlLogAgainst({ log: runtime.log, codec: runtime.codec }, runtime.pool);
-  const control = await foldControlLog({ log: runtime.log, codec: runtime.codec });
-  const flags = effectiveOf(control.flags);
-  const isEffective = request.isEffective?.(flags) ?? ((spec: EndpointSpec) => isSwitchedOn(spec, flags));
+  await verifyControlLogAgainst(ports, runtime.pool);
+  const control = await foldControlLog(ports);
+  const forced = { forcePhase: request.forcePhase !== undefined };
+  const flags = effectiveSwitches(control.flags.current, control.phases, forced);
+  // The one effective-switch rule (flags AND phase), asked again before every stage: a freeze
+  // appended while the job runs stops the stages it shuts at once.
+  const inForce = (state: { flags: { current: RolloutFlags }; phases: PhaseRecord }) => {
+    const states = switchStates(state.flags.current, state.phases, forced);
+    return (spec: EndpointSpec) => states[spec.switch].effective;
+  };
+  let isEffective = inForce(control);
+  let phase: PhaseRecord = control.phases;
+  const closedByPhase: string[] = [];
   const cursors: Record<string, string> = { ...cursorValues(control.cursors) };
   const today = request.to ?? chinaDate();
   const historyFrom =
@@ -123,8 +139,17 @@ export async function runJob(
       if (reference !== undefined) referenceProcessed = await processReference(runtime, reference.stage);
       pools = await resolvePools(runtime, stages, { today, cursors });
     }
+    if (results.length > 0) {
+      const now = await foldControlLog(ports);
+      isEffective = inForce(now);
+      phase = now.phases;
+    }
+    if (!stage.endpoints.some((api) => isEffective(endpoint(api)))) {
+      closedByPhase.push(stage.name);
+      continue;
+    }
     const own = (pools ?? []).filter((p) => stage.endpoints.includes(p.apiName));
-    const range = stageRange(stage, own, { request, today, historyFrom, flags, cursors, isEffective });
+    const range = stageRange(stage, own, { request, today, historyFrom, flags, cursors, phase });
     const run = await runFetch({
       source,
       log: runtime.log,
@@ -136,7 +161,8 @@ export async function runJob(
       flags,
       cursors,
       pools: stage.batch === REFERENCE_STAGE ? undefined : recordedPools(own),
-      isEffective,
+      phase,
+      ...(request.forcePhase !== undefined && { forcePhase: request.forcePhase }),
       force: request.force,
       today,
       chain: stage.chain,
@@ -160,7 +186,16 @@ export async function runJob(
     (worst, s) => (STATUS_ORDER.indexOf(s) > STATUS_ORDER.indexOf(worst) ? s : worst),
     'ok',
   );
-  return { status, flags, stages: results, notRun, referenceProcessed };
+  return {
+    status,
+    flags,
+    stages: results,
+    notRun,
+    closedByPhase,
+    phase: control.phases,
+    notInForce: switchDifferences(control.flags.current, control.phases, forced),
+    referenceProcessed,
+  };
 }
 
 function stageRange(
@@ -172,7 +207,7 @@ function stageRange(
     historyFrom: string;
     flags: RolloutFlags;
     cursors: Readonly<Record<string, string>>;
-    isEffective: (spec: EndpointSpec) => boolean;
+    phase: PhaseRecord;
   },
 ): { from: string; to: string } {
   const { request, today } = context;
@@ -183,7 +218,8 @@ function stageRange(
     flags: context.flags,
     cursors: context.cursors,
     initialFrom: context.historyFrom,
-    isEffective: context.isEffective,
+    phase: context.phase,
+    ...(request.forcePhase !== undefined && { forcePhase: true }),
   });
   // A new shard's history starts where a fresh store's would.
   const backfills = pools.some((p) => p.backfill.length > 0);

@@ -49,6 +49,7 @@ interface FetchOptions {
   from?: string;
   to?: string;
   force?: boolean;
+  forcePhase?: string;
   sandbox?: boolean;
   json?: boolean;
 }
@@ -87,6 +88,13 @@ function selection(options: FetchOptions): EndpointSelection | undefined {
 
 /** A person at a terminal who can be asked, not cron or a pipe. */
 const interactive = (): boolean => process.stdin.isTTY === true && process.stdout.isTTY === true;
+
+function checkForcePhase(options: FetchOptions): void {
+  if (options.forcePhase !== undefined && options.forcePhase.trim() === '')
+    throw new ValidationError('command line', [
+      { path: '--force-phase', message: 'the reason, recorded with the run: non-empty text' },
+    ]);
+}
 
 function checkDates(options: { from?: string; to?: string }): void {
   const issues = (['from', 'to'] as const)
@@ -187,6 +195,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
           from: options.from,
           to: options.to,
           force: options.force,
+          ...(options.forcePhase !== undefined && { forcePhase: options.forcePhase }),
           actor: 'cli',
           onProgress: progress.update,
           logger: log,
@@ -210,7 +219,11 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       .option('--apis <list>', 'only these api_names (comma separated)')
       .option('--sandbox', 'fetch from an in-process sandbox instead of TUSHARE_API_URL')
       .option('--force', 'fetch again what the cursors say is done')
-      .option('--json', 'print the full JSON document (the default when stdout is not a terminal)');
+      .option('--json', 'print the full JSON document (the default when stdout is not a terminal)')
+      .option(
+        '--force-phase <reason>',
+        'set the phase rules aside for this job (a backfill before a phase opens); the flags still apply, the reason is recorded and the runs count for no gate',
+      );
 
   fetchOptions(
     program
@@ -222,6 +235,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       .option('--to <YYYYMMDD>', 'last day (default: today in China)'),
   ).action(async (options: FetchOptions) => {
     checkDates(options);
+    checkForcePhase(options);
     selection(options);
     await withPipelineRuntime(config(), async (runtime) => {
       await setUp(runtime);
@@ -282,6 +296,7 @@ export function registerPipelineCommands(ctx: CommandContext): void {
       .option('--yes', `catch up more than ${CATCH_UP_CONFIRM_DAYS} days without asking (on a terminal)`),
   ).action(async (options: RunOptions) => {
     checkDates(options);
+    checkForcePhase(options);
     const endpoints = selection(options) ?? [...API_NAMES];
     const maxDays = options.maxDays === undefined ? undefined : positiveInt(options.maxDays, '--max-days');
     await withPipelineRuntime(config(), async (runtime) => {
@@ -343,6 +358,8 @@ export function registerPipelineCommands(ctx: CommandContext): void {
             historyFrom: from,
             to,
             actor: 'demo',
+            // B opens P0 only; the demo shows P1 too, as an operator's recorded override would.
+            forcePhase: 'demo: P1 backfilled on a fresh store before phase C opens',
             onProgress: progress.update,
             logger: quiet(log),
           });
@@ -509,5 +526,8 @@ function jobReport(job: JobResult) {
       ...(s.switchedOff !== undefined && { switchedOff: s.switchedOff }),
     })),
     notRun: job.notRun,
+    phase: { current: job.phase.phase, frozen: job.phase.frozen },
+    closedByPhase: job.closedByPhase,
+    notInForce: job.notInForce,
   };
 }

@@ -45,12 +45,15 @@ export function controlEventSchema(
 }
 
 /**
- * The control event as first published, before RunStarted recorded its pools: events written with
- * it are still in the logs, and read into the current schema with `pools` null.
+ * The control event as published before: first without RunStarted's pools, then without its
+ * forcePhase. Events written with them are still in the logs, and read into the current schema
+ * with the missing fields null.
  */
 function earlierControlEventSchemas(): AvroRecordSchema[] {
-  const runStartedV1 = CONTROL_PAYLOADS.RunStarted.omit({ pools: true }).meta({ avroName: 'RunStarted' });
-  return [controlEventSchema({ ...CONTROL_PAYLOADS, RunStarted: runStartedV1 })];
+  const runStarted = CONTROL_PAYLOADS.RunStarted;
+  const v1 = runStarted.omit({ pools: true, forcePhase: true }).meta({ avroName: 'RunStarted' });
+  const v2 = runStarted.omit({ forcePhase: true }).meta({ avroName: 'RunStarted' });
+  return [v1, v2].map((RunStarted) => controlEventSchema({ ...CONTROL_PAYLOADS, RunStarted }));
 }
 
 export function deadLetterSchema(): AvroRecordSchema {

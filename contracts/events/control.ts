@@ -53,6 +53,11 @@ export const RunStarted = z
     heartbeatTimeoutMs: z.number().int().positive(),
     /** The pools the run planned with, so a replay knows what it was asked to fetch; absent: none. */
     pools: z.array(RunPool).nullish(),
+    /**
+     * Set when an operator ran this past the phase rules (`--force-phase`): why. Such a run never
+     * counts for or against a gate; absent: the phase rules applied.
+     */
+    forcePhase: z.string().min(1).nullish(),
   })
   .meta({ avroName: 'RunStarted' });
 

@@ -26,6 +26,7 @@ import {
   minuteWindow,
   sessionsOf,
 } from '../../contracts/sessions.js';
+import { type PhaseRecord, switchStates } from '../../projections/policy/switches.js';
 import { isForward } from '../../projections/reducers/cursors.js';
 import type { TushareParams, TushareRow } from '../tushare/source.js';
 
@@ -63,10 +64,13 @@ export interface PlanInput {
   /** Codes of a pool whose history is not in yet (a new shard): fetched from `from`, whatever the cursor. */
   backfill?: Readonly<Partial<Record<ApiName, readonly string[]>>>;
   /**
-   * Whether an endpoint may run; by default its switch as in force (`isSwitchedOn`). The daily job
-   * passes a stricter one where more than the flags decide (the phase).
+   * The phase record: an endpoint whose switch its phase has not opened (or a freeze shut) is
+   * skipped with reason `phase` (projections/policy/switches.ts). Absent: the flags alone decide,
+   * as for a library caller that has no phase record.
    */
-  isEffective?: (spec: EndpointSpec) => boolean;
+  phase?: PhaseRecord;
+  /** `--force-phase`: the phase rule set aside for this run; the flags still apply. */
+  forcePhase?: boolean;
   /** Realtime endpoints only have today's data: they are planned when today is an open date in range. */
   today?: string;
   /** Historical minute frequency (lower case, as Tushare takes it); `1min` by default. */
@@ -75,7 +79,7 @@ export interface PlanInput {
   windowDays?: number;
 }
 
-export type SkipReason = 'switch_off' | 'no_pool' | 'not_today' | 'up_to_date';
+export type SkipReason = 'switch_off' | 'phase' | 'no_pool' | 'not_today' | 'up_to_date';
 
 export interface SkippedEndpoint {
   apiName: ApiName;
@@ -166,9 +170,25 @@ export function selectEndpoints(selection: EndpointSelection): EndpointSpec[] {
   return specs.sort((a, b) => (order.get(a.apiName) ?? 0) - (order.get(b.apiName) ?? 0));
 }
 
-/** Whether an endpoint's switch is in force (a p2 sub-switch is inert while p2Enabled is false). */
+/** Whether an endpoint's switch is on by the flags alone (a p2 sub-switch is inert while p2Enabled is false). */
 export function isSwitchedOn(spec: EndpointSpec, flags: RolloutFlags): boolean {
   return effectiveFlags(flags)[spec.switch];
+}
+
+/**
+ * Why an endpoint may not run: `switch_off` (its flags), `phase` (the phase record), or null when
+ * it may. With a phase record this is the one effective-switch rule (projections/policy/switches.ts).
+ */
+export function closedBy(
+  spec: EndpointSpec,
+  input: Pick<PlanInput, 'flags' | 'phase' | 'forcePhase'>,
+): 'switch_off' | 'phase' | null {
+  if (input.phase === undefined) return isSwitchedOn(spec, input.flags) ? null : 'switch_off';
+  const state = switchStates(input.flags, input.phase, { forcePhase: input.forcePhase === true })[
+    spec.switch
+  ];
+  if (state.effective) return null;
+  return state.reason === 'phase' ? 'phase' : 'switch_off';
 }
 
 interface Ranked {
@@ -193,12 +213,12 @@ export function planFetch(input: PlanInput): FetchPlan {
   const skipped: SkippedEndpoint[] = [];
   const order = new Map<string, number>(ENDPOINTS.map((spec, index) => [spec.apiName, index]));
 
-  const effective = input.isEffective ?? ((spec: EndpointSpec) => isSwitchedOn(spec, input.flags));
   for (const spec of selectEndpoints(input.endpoints)) {
     if (spec.apiName === CALENDAR_API) continue;
     const apiName = spec.apiName as ApiName;
-    if (!effective(spec)) {
-      skipped.push({ apiName, reason: 'switch_off' });
+    const closed = closedBy(spec, input);
+    if (closed !== null) {
+      skipped.push({ apiName, reason: closed });
       continue;
     }
     const planned = planEndpoint(spec, input, openDates);
@@ -354,9 +374,10 @@ export function dailyRange(input: {
   flags: RolloutFlags;
   cursors: Readonly<Record<string, string>>;
   initialFrom?: string;
-  isEffective?: (spec: EndpointSpec) => boolean;
+  phase?: PhaseRecord;
+  forcePhase?: boolean;
 }): { from: string; to: string } {
-  const effective = input.isEffective ?? ((spec: EndpointSpec) => isSwitchedOn(spec, input.flags));
+  const effective = (spec: EndpointSpec) => closedBy(spec, input) === null;
   let from = input.today;
   for (const spec of selectEndpoints(input.endpoints)) {
     if (spec.apiName === CALENDAR_API || isRealtime(spec) || !effective(spec)) continue;

@@ -22,10 +22,10 @@ import { startHeartbeat } from './heartbeat.js';
 import {
   CALENDAR_API,
   calendarParams,
+  closedBy,
   cursorName,
   type EndpointSelection,
   type FetchTask,
-  isSwitchedOn,
   openDatesOf,
   type PlanInput,
   planFetch,
@@ -58,9 +58,14 @@ export interface FetchTopics {
 
 export const DEFAULT_TOPICS: FetchTopics = { control: CONTROL_TOPIC, raw: rawTopic };
 
-type PlanOptions = Pick<PlanInput, 'force' | 'today' | 'minuteFreq' | 'windowDays' | 'isEffective'>;
+type PlanOptions = Pick<PlanInput, 'force' | 'today' | 'minuteFreq' | 'windowDays' | 'phase'>;
 
 export interface FetchRunOptions extends PlanOptions {
+  /**
+   * `--force-phase`: why this run sets the phase rule aside (the flags still apply). Recorded in
+   * RunStarted; such a run never counts for a gate.
+   */
+  forcePhase?: string;
   /** The symbol pools resolved for this run (see pools.ts); recorded in its RunStarted. */
   pools?: readonly RunPool[];
   source: TushareSource;
@@ -160,6 +165,7 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
     toDate: options.to,
     heartbeatTimeoutMs: options.heartbeatTimeoutMs,
     pools: options.pools === undefined ? null : [...options.pools],
+    forcePhase: options.forcePhase ?? null,
   });
 
   let rowsEmitted = 0;
@@ -248,7 +254,8 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
     const calendarSpec = endpoint(CALENDAR_API);
     const calendarCursor = cursorName(calendarSpec);
     const covered = options.force ? undefined : cursors[calendarCursor];
-    const emitCalendar = isSwitchedOn(calendarSpec, options.flags);
+    const emitCalendar =
+      closedBy(calendarSpec, { ...options, forcePhase: options.forcePhase !== undefined }) === null;
     const calendar = await emit(
       CALENDAR_API,
       calendarParams(options.from, options.to),
@@ -372,7 +379,8 @@ function pick(
     out.pools = Object.fromEntries(options.pools.map((p) => [p.apiName, p.codes]));
     out.backfill = Object.fromEntries(options.pools.map((p) => [p.apiName, p.backfill]));
   }
-  if (options.isEffective !== undefined) out.isEffective = options.isEffective;
+  if (options.phase !== undefined) out.phase = options.phase;
+  if (options.forcePhase !== undefined) out.forcePhase = true;
   if (options.today !== undefined) out.today = options.today;
   if (options.minuteFreq !== undefined) out.minuteFreq = options.minuteFreq;
   if (options.windowDays !== undefined) out.windowDays = options.windowDays;

@@ -101,6 +101,7 @@ interface RunRow {
   heartbeat_timeout_ms: number;
   started_offset: number;
   module_results: { module: string; status: Exclude<GateRun['status'], 'running'> }[];
+  force_phase: string | null;
 }
 
 /**
@@ -159,7 +160,7 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
     const { rows } = await this.#pool.query<RunRow>(
       `SELECT run_id, chain, batch, status,
               to_char(from_date, 'YYYYMMDD') AS from_date, to_char(to_date, 'YYYYMMDD') AS to_date,
-              started_at, finished_at, last_heartbeat, heartbeat_timeout_ms, started_offset, module_results
+              started_at, finished_at, last_heartbeat, heartbeat_timeout_ms, started_offset, module_results, force_phase
          FROM ingest_runs
         WHERE status = 'running'
            OR started_at >= (to_date($1, 'YYYYMMDD')::timestamp AT TIME ZONE 'Asia/Shanghai')
@@ -180,6 +181,7 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
       heartbeatTimeoutMs: r.heartbeat_timeout_ms,
       controlOffset: r.started_offset,
       moduleResults: r.module_results.map(({ module, status }) => ({ module, status })),
+      forcePhase: r.force_phase,
     }));
   }
 

@@ -93,6 +93,8 @@ export function evaluateGate(input: GateInput): GateVerdict {
 }
 
 export function afterBaseline(run: RunView, baseline: GateBaseline | undefined): boolean {
+  // A run forced past the phase rules is an operator's backfill: it counts neither for nor against.
+  if (run.forcePhase) return false;
   if (baseline?.offset !== undefined && run.controlOffset < baseline.offset) return false;
   if (baseline?.startedAt !== undefined && run.startedAt < baseline.startedAt) return false;
   return true;

@@ -25,6 +25,8 @@ export interface RunView {
   /** Control-log offset of the run's RunStarted: the order the baseline boundary compares against. */
   controlOffset: number;
   moduleResults?: readonly ModuleOutcome[];
+  /** Set for a run forced past the phase rules (`--force-phase`): it never counts for a gate. */
+  forcePhase?: string | null;
 }
 
 /** Coverage of one module on one trade date, from the status matrix; null when not applicable. */

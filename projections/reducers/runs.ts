@@ -33,6 +33,8 @@ export interface RunEntry {
   moduleResults: readonly ModuleResultEntry[];
   error: string | null;
   startedOffset: number;
+  /** Why an operator forced the run past the phase rules; null when they applied. Never counts for a gate. */
+  forcePhase: string | null;
 }
 
 export interface RunsState {
@@ -71,6 +73,7 @@ export const runsReducer: Reducer<RunsState> = {
           moduleResults: [],
           error: null,
           startedOffset: meta.offset,
+          forcePhase: p.forcePhase ?? null,
         });
       }
       case 'RunHeartbeat': {

@@ -22,6 +22,7 @@ export function gateRuns(runs: Iterable<RunEntry> | Readonly<Record<string, RunE
       heartbeatTimeoutMs: run.heartbeatTimeoutMs,
       controlOffset: run.startedOffset,
       moduleResults: run.moduleResults.map(({ module, status }) => ({ module, status })),
+      forcePhase: run.forcePhase,
     }))
     .sort((a, b) => a.controlOffset - b.controlOffset);
 }

@@ -100,6 +100,7 @@ const runs: TableSpec<RunsState, RunEntry> = {
     col('error', 'text'),
     col('started_offset', 'bigint'),
     col('rows_so_far', 'bigint'),
+    col('force_phase', 'text'),
   ],
   entries: (state) => new Map(Object.entries(state.runs)),
   toRow: (runId, e) => [
@@ -118,6 +119,7 @@ const runs: TableSpec<RunsState, RunEntry> = {
     e.error,
     e.startedOffset,
     e.rowsSoFar,
+    e.forcePhase,
   ],
   fromRow: (r) => ({
     runId: str(r.run_id),
@@ -135,6 +137,7 @@ const runs: TableSpec<RunsState, RunEntry> = {
     moduleResults: r.module_results as RunEntry['moduleResults'],
     error: strOrNull(r.error),
     startedOffset: num(r.started_offset),
+    forcePhase: strOrNull(r.force_phase),
   }),
   toState: (entries) => ({ runs: Object.fromEntries(entries) }),
 };

@@ -204,10 +204,39 @@ describe('planFetch: per-instrument, date-range and period endpoints', () => {
     expect(new Set(tasks.map((t) => t.cursor?.value))).toEqual(new Set(['20260114']));
   });
 
-  it('asks the given predicate, not only the flags, whether an endpoint may run', () => {
-    const onlyDaily = planFetch({ ...base, isEffective: (spec) => spec.apiName === 'daily' });
-    expect(new Set(onlyDaily.tasks.map((t) => t.apiName))).toEqual(new Set(['daily']));
-    expect(onlyDaily.skipped).toContainEqual({ apiName: 'fund_daily', reason: 'switch_off' });
+  it('asks the phase record too: a batch its phase has not opened is skipped with reason phase', () => {
+    const inA = planFetch({
+      ...base,
+      endpoints: ['daily', 'fx_daily'],
+      phase: { phase: 'A', frozen: false },
+    });
+    expect(inA.tasks).toEqual([]);
+    expect(inA.skipped).toEqual([
+      { apiName: 'daily', reason: 'phase' },
+      { apiName: 'fx_daily', reason: 'phase' },
+    ]);
+    const inB = planFetch({
+      ...base,
+      endpoints: ['daily', 'fx_daily'],
+      flags: { ...DEFAULT_FLAGS, p0Enabled: false },
+      phase: { phase: 'B', frozen: false },
+    });
+    expect(inB.skipped).toEqual([
+      { apiName: 'daily', reason: 'switch_off' },
+      { apiName: 'fx_daily', reason: 'phase' },
+    ]);
+    // A forced run sets the phase aside, never the flags.
+    const forced = planFetch({ ...base, phase: { phase: 'A', frozen: false }, forcePhase: true });
+    expect(new Set(forced.tasks.map((t) => t.apiName)).has('daily')).toBe(true);
+    expect(
+      dailyRange({
+        today: '20260114',
+        endpoints: ['daily'],
+        flags: DEFAULT_FLAGS,
+        cursors: { 'fetch.daily': '20260108' },
+        phase: { phase: 'A', frozen: false },
+      }),
+    ).toEqual({ from: '20260114', to: '20260114' });
   });
 
   it('cuts windows that leave no calendar day out', () => {
