@@ -55,7 +55,11 @@ describe('SingleObjectCodec', () => {
   it('reads a RunStarted written before runs recorded their pools, with pools null', async () => {
     const [before] = topicSchemas().find((t) => t.topic === CONTROL_TOPIC)?.earlier ?? [];
     const writer = avro.Type.forSchema(before as avro.Schema);
-    const { pools: _pools, ...started } = controlEvent('RunStarted').payload as Record<string, unknown>;
+    const {
+      pools: _pools,
+      forcePhase: _forcePhase,
+      ...started
+    } = controlEvent('RunStarted').payload as Record<string, unknown>;
     const old = { ...value, payload: { 'xasset.control.RunStarted': started } };
     const header = Buffer.concat([
       Buffer.from([0xc3, 0x01]),
@@ -65,7 +69,25 @@ describe('SingleObjectCodec', () => {
       await codec.decode(CONTROL_TOPIC, Buffer.concat([header, writer.toBuffer(old)])),
     );
     expect(decoded.type).toBe('RunStarted');
-    expect(decoded.payload).toEqual({ ...started, pools: null });
+    expect(decoded.payload).toEqual({ ...started, pools: null, forcePhase: null });
+  });
+
+  it('reads a RunStarted written before runs recorded a forced phase, with forcePhase null', async () => {
+    const [, before] = topicSchemas().find((t) => t.topic === CONTROL_TOPIC)?.earlier ?? [];
+    const writer = avro.Type.forSchema(before as avro.Schema);
+    const { forcePhase: _forcePhase, ...started } = controlEvent('RunStarted').payload as Record<
+      string,
+      unknown
+    >;
+    const old = { ...value, payload: { 'xasset.control.RunStarted': started } };
+    const header = Buffer.concat([
+      Buffer.from([0xc3, 0x01]),
+      fingerprintBytes(rabinFingerprint(JSON.stringify(writer.schema()))),
+    ]);
+    const decoded = controlEventFromWire(
+      await codec.decode(CONTROL_TOPIC, Buffer.concat([header, writer.toBuffer(old)])),
+    );
+    expect(decoded.payload).toEqual({ ...started, forcePhase: null });
   });
 
   it('tells topics apart by fingerprint', async () => {

@@ -23,6 +23,7 @@ describe('runs projection', () => {
       moduleResults: [],
       error: null,
       startedOffset: 0,
+      forcePhase: null,
     });
   });
 
