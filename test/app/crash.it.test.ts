@@ -125,7 +125,18 @@ async function openWorld(
 
 const sum = (values: Iterable<number>) => [...values].reduce((a, b) => a + b, 0);
 
-const fetchRange = (world: World) => ['fetch', '--batch', 'p0', '--from', world.from, '--to', world.to];
+// A fresh store is in phase A: the crash tests backfill P0 past the phase rules, as an operator's recorded override.
+const fetchRange = (world: World) => [
+  'fetch',
+  '--batch',
+  'p0',
+  '--from',
+  world.from,
+  '--to',
+  world.to,
+  '--force-phase',
+  'crash test backfill',
+];
 
 interface FetchKill {
   crashedRunId: string;
