@@ -144,12 +144,13 @@ describe('phases govern what runs, through the CLI on Kafka', () => {
     expect(frozen.json.notInForce.p1Enabled ?? null).toBeNull(); // the freeze switched it off too
 
     // 5. Repaired: three clean days from the repair baseline, and the freeze lifts.
+    for (const day of DAYS.slice(6, 8)) expect((await runDay(day)).code).toBe(0);
+    await processAll();
+    // The roadmap's "stable repaired baseline run": the first run after the repair.
     const { rows } = await db.pool.query<{ started_offset: string }>(
       `SELECT min(started_offset) AS started_offset FROM ingest_runs WHERE to_date = $1::date`,
       [DAYS[5]],
     );
-    for (const day of DAYS.slice(6, 8)) expect((await runDay(day)).code).toBe(0);
-    await processAll();
     const baseline = { XASSET_GATE_BASELINE_OFFSET: String(rows[0]?.started_offset) };
     const lifted = await xasset(['phase', 'advance'], baseline);
     expect(lifted.json, lifted.stdout + lifted.stderr).toMatchObject({
