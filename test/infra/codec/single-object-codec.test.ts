@@ -52,42 +52,31 @@ describe('SingleObjectCodec', () => {
     });
   });
 
-  it('reads a RunStarted written before runs recorded their pools, with pools null', async () => {
-    const [before] = topicSchemas().find((t) => t.topic === CONTROL_TOPIC)?.earlier ?? [];
+  /** A RunStarted payload written with the `index`-th earlier control schema, read back now. */
+  async function readOld(index: number, started: Record<string, unknown>) {
+    const before = topicSchemas().find((t) => t.topic === CONTROL_TOPIC)?.earlier?.[index];
     const writer = avro.Type.forSchema(before as avro.Schema);
-    const {
-      pools: _pools,
-      forcePhase: _forcePhase,
-      ...started
-    } = controlEvent('RunStarted').payload as Record<string, unknown>;
     const old = { ...value, payload: { 'xasset.control.RunStarted': started } };
     const header = Buffer.concat([
       Buffer.from([0xc3, 0x01]),
       fingerprintBytes(rabinFingerprint(JSON.stringify(writer.schema()))),
     ]);
-    const decoded = controlEventFromWire(
+    return controlEventFromWire(
       await codec.decode(CONTROL_TOPIC, Buffer.concat([header, writer.toBuffer(old)])),
     );
+  }
+  const payload = () => controlEvent('RunStarted').payload as Record<string, unknown>;
+
+  it('reads a RunStarted written before runs recorded their pools, with pools null', async () => {
+    const { pools: _pools, forcePhase: _forcePhase, ...started } = payload();
+    const decoded = await readOld(0, started);
     expect(decoded.type).toBe('RunStarted');
     expect(decoded.payload).toEqual({ ...started, pools: null, forcePhase: null });
   });
 
   it('reads a RunStarted written before runs recorded a forced phase, with forcePhase null', async () => {
-    const [, before] = topicSchemas().find((t) => t.topic === CONTROL_TOPIC)?.earlier ?? [];
-    const writer = avro.Type.forSchema(before as avro.Schema);
-    const { forcePhase: _forcePhase, ...started } = controlEvent('RunStarted').payload as Record<
-      string,
-      unknown
-    >;
-    const old = { ...value, payload: { 'xasset.control.RunStarted': started } };
-    const header = Buffer.concat([
-      Buffer.from([0xc3, 0x01]),
-      fingerprintBytes(rabinFingerprint(JSON.stringify(writer.schema()))),
-    ]);
-    const decoded = controlEventFromWire(
-      await codec.decode(CONTROL_TOPIC, Buffer.concat([header, writer.toBuffer(old)])),
-    );
-    expect(decoded.payload).toEqual({ ...started, forcePhase: null });
+    const { forcePhase: _forcePhase, ...started } = payload();
+    expect((await readOld(1, started)).payload).toEqual({ ...started, forcePhase: null });
   });
 
   it('tells topics apart by fingerprint', async () => {
