@@ -25,7 +25,20 @@ describe('xasset process --follow with XASSET_METRICS_PORT', () => {
     const env = { ...process.env, XASSET_STATE_DIR: stateDir, XASSET_SANDBOX_SIZE: 'tiny' };
     const fetched = await run(
       process.execPath,
-      ['bin/xasset.js', 'fetch', '--sandbox', '--apis', 'daily', '--from', '20240102', '--to', '20240104'],
+      // A fresh store is in phase A: the backfill is forced past the phase rules, reason recorded.
+      [
+        'bin/xasset.js',
+        'fetch',
+        '--sandbox',
+        '--apis',
+        'daily',
+        '--from',
+        '20240102',
+        '--to',
+        '20240104',
+        '--force-phase',
+        'metrics test backfill',
+      ],
       { env: { ...env, XASSET_LOG_LEVEL: 'warn' }, timeout: 180_000 },
     );
     const report = JSON.parse(fetched.stdout) as { runs: { stats: { rowsEmitted: number } }[] };

@@ -68,7 +68,9 @@ describe('adjusted bars from market_bar and adj_factor, fetched from recorded Tu
       XASSET_SANDBOX_RECORDED_DIR: dir,
     };
     const range = ['--from', '20180710', '--to', '20180713'];
-    await xasset(['fetch', '--sandbox', '--apis', 'daily,adj_factor', ...range], env);
+    // A fresh store is in phase A: the backfill is forced past the phase rules, reason recorded.
+    const forced = ['--force-phase', 'adjusted bars test backfill'];
+    await xasset(['fetch', '--sandbox', '--apis', 'daily,adj_factor', ...range, ...forced], env);
     await xasset(['process'], env);
   }, 240_000);
 
