@@ -1,6 +1,6 @@
 import { type AssetClass, type EndpointSpec, endpoint } from '../contracts/catalog/index.js';
 import { addDays, chinaDate } from '../contracts/dates.js';
-import { ConfigError } from '../contracts/errors.js';
+import { CommandRefusedError, ConfigError } from '../contracts/errors.js';
 import type { RolloutFlags } from '../contracts/flags.js';
 import { canNormalize } from '../processors/normalize/index.js';
 import type { ProcessStats } from '../processors/processor.js';
@@ -330,6 +330,8 @@ export interface FetchRequest {
   from?: string;
   to?: string;
   force?: boolean;
+  /** `--force-phase`: why this run sets the phase rule aside. */
+  forcePhase?: string;
   actor: string;
   onProgress?: (progress: FetchProgress) => void;
   logger?: Parameters<typeof runFetch>[0]['logger'];
@@ -348,6 +350,12 @@ export async function fetchRun(
     selection: endpoints,
     ...(onProgress !== undefined && { onProgress: (_stage: JobStage, p: FetchProgress) => onProgress(p) }),
   });
-  const stage = job.stages[0] as StageResult;
+  const stage = job.stages[0];
+  if (stage === undefined) {
+    const why = Object.values(job.notInForce).map((d) => d.detail);
+    throw new CommandRefusedError('fetch', why.length > 0 ? why : ['nothing selected is switched on'], {
+      closedByPhase: job.closedByPhase,
+    });
+  }
   return { ...stage.run, flags: job.flags, from: stage.from, to: stage.to };
 }

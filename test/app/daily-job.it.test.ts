@@ -5,12 +5,38 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openRuntime } from '../../app/runtime.js';
 import { type ApiName, endpoint, tushareColumn } from '../../contracts/catalog/index.js';
+import { loadConfig } from '../../contracts/config.js';
 import { datesBetween, weekday } from '../../contracts/dates.js';
 import { type Sandbox, startSandbox } from '../../producers/sandbox/server.js';
 import { createSyntheticMarket, type SyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
+import { appendControl, newControlEvent } from '../../projections/log/control-log.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 import { barDigest } from './bar-digest.js';
+
+/**
+ * This test is about the daily job, not the phase machine (test/app/phases-cli.it.test.ts walks it
+ * through its gates): the store starts in phase D, where P0, P1 and the recovery waves may run.
+ */
+async function openPhasesThroughD(env: Record<string, string>): Promise<void> {
+  const runtime = await openRuntime(loadConfig(env));
+  try {
+    const moves = [
+      ['A', 'B', 'foundation'],
+      ['B', 'C', 'p0'],
+      ['C', 'D', 'p1'],
+    ] as const;
+    await appendControl(
+      { log: runtime.log, codec: runtime.codec },
+      moves.map(([from, to, gate]) =>
+        newControlEvent('PhaseAdvanced', { from, to, gate }, { actor: 'test', now: Date.now() }),
+      ),
+    );
+  } finally {
+    await runtime.close();
+  }
+}
 
 const exec = promisify(execFile);
 const TOKEN = randomBytes(28).toString('hex');
@@ -107,6 +133,7 @@ describe('xasset run: the daily job over the whole roadmap', () => {
       XASSET_HISTORY_FROM: HISTORY_FROM,
     };
     expect((await xasset(['migrate'])).code).toBe(0);
+    await openPhasesThroughD(env);
     await json([
       'flags',
       'set',

@@ -59,6 +59,7 @@ describe('fetch runs under injected Tushare faults', () => {
       to: DAY,
       force: true,
       actor: 'test',
+      forcePhase: 'test backfill on a fresh store',
     });
 
   it('retries 5xx answers and ends ok, with every retry counted under its class', async () => {
@@ -120,6 +121,7 @@ describe('a server that repeats its pages forever', () => {
         from: DAY,
         to: DAY,
         actor: 'test',
+        forcePhase: 'test backfill on a fresh store',
       });
       expect(run.status).toBe('failed');
       expect(run.failures.map((f) => f.code)).toEqual(['XASSET_TUSHARE_BAD_RESPONSE']);

@@ -54,7 +54,14 @@ describe('P0 end to end on real Kafka, the registry and TimescaleDB', () => {
 
   const source = () => tushareSource(runtime.config);
   const backfill = (force = false, endpoints: 'p0' | ApiName[] = 'p0') =>
-    fetchRun(runtime, source(), { endpoints, from: FROM, to: TO, force, actor: 'test' });
+    fetchRun(runtime, source(), {
+      endpoints,
+      from: FROM,
+      to: TO,
+      force,
+      actor: 'test',
+      forcePhase: 'test backfill on a fresh store',
+    });
   const process = () => processRun(runtime, { until: 'caught-up' });
   const openDays = () =>
     market
@@ -119,6 +126,7 @@ describe('P0 end to end on real Kafka, the registry and TimescaleDB', () => {
       to: day,
       force: true,
       actor: 'test',
+      forcePhase: 'test backfill on a fresh store',
     });
     sandbox.setFaults({});
     expect(refetch.status).toBe('ok');
