@@ -108,7 +108,17 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
     const world = await openWorld('tiny', 5_000);
     try {
       const fetched = await runXasset<{ status: string }>(
-        ['fetch', '--batch', 'p0', '--from', FROM, '--to', TO],
+        [
+          'fetch',
+          '--batch',
+          'p0',
+          '--from',
+          FROM,
+          '--to',
+          TO,
+          '--force-phase',
+          'test backfill on a fresh store',
+        ],
         world.env,
       );
       expect(fetched.status).toBe('ok');
@@ -122,7 +132,18 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       await deleteTopic(kafka.brokers, `${world.prefix}${DAILY}`);
       const last = world.days.at(-1) ?? TO;
       const refetch = await runXasset<{ status: string }>(
-        ['fetch', '--apis', 'daily', '--from', last, '--to', last, '--force'],
+        [
+          'fetch',
+          '--apis',
+          'daily',
+          '--from',
+          last,
+          '--to',
+          last,
+          '--force',
+          '--force-phase',
+          'test backfill on a fresh store',
+        ],
         world.env,
       );
       expect(refetch.status).toBe('ok');
@@ -196,7 +217,10 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
     const world = await openWorld('tiny', 5_000);
     try {
       // A fetch run's events (run, cursors) in the control log, folded into the tables by a command.
-      await runXasset(['fetch', '--from', FROM, '--to', FROM], world.env);
+      await runXasset(
+        ['fetch', '--from', FROM, '--to', FROM, '--force-phase', 'test backfill on a fresh store'],
+        world.env,
+      );
       await runXasset(['flags', 'show'], world.env);
       const { rows } = await world.db.pool.query<{ n: string }>(
         'SELECT max(next_offset) AS n FROM projection_checkpoint',
@@ -208,7 +232,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
       // Every command sets the topics up first, so each meets a recreated, empty control topic.
       for (const args of [
         ['flags', 'show'],
-        ['fetch', '--from', FROM, '--to', FROM],
+        ['fetch', '--from', FROM, '--to', FROM, '--force-phase', 'test backfill on a fresh store'],
       ]) {
         const refused = await exitOf(args, world.env);
         expect(refused.code, args.join(' ')).toBe(1);
@@ -231,7 +255,17 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
     const world = await openWorld('small', 150);
     try {
       const fetched = await runXasset<{ status: string }>(
-        ['fetch', '--batch', 'p0', '--from', FROM, '--to', TO],
+        [
+          'fetch',
+          '--batch',
+          'p0',
+          '--from',
+          FROM,
+          '--to',
+          TO,
+          '--force-phase',
+          'test backfill on a fresh store',
+        ],
         world.env,
       );
       expect(fetched.status).toBe('ok');

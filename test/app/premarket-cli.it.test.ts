@@ -49,7 +49,18 @@ describe('xasset: stk_premarket behind its flag and probe', () => {
   it('is not fetched while its flag is off, and is fetched and stored (shares) after a passed probe turns it on', async () => {
     const market = createSyntheticMarket({ seed: loadConfig({}).sandbox.seed, size: 'tiny' });
     const day = market.tradingDays().at(-3) as string;
-    const fetchDay = ['fetch', '--apis', 'stk_premarket', '--sandbox', '--from', day, '--to', day];
+    const fetchDay = [
+      'fetch',
+      '--apis',
+      'stk_premarket',
+      '--sandbox',
+      '--from',
+      day,
+      '--to',
+      day,
+      '--force-phase',
+      'test backfill on a fresh store',
+    ];
     const stored = async () =>
       (
         await db.pool.query<{ ts_code: string; total_share: number }>(

@@ -27,7 +27,19 @@ interface RunReport {
 async function fetchDaily(env: Record<string, string>, from: string, to: string): Promise<RunReport> {
   const { stdout } = await run(
     process.execPath,
-    ['bin/xasset.js', 'fetch', '--apis', 'daily', '--from', from, '--to', to, '--force'],
+    [
+      'bin/xasset.js',
+      'fetch',
+      '--apis',
+      'daily',
+      '--from',
+      from,
+      '--to',
+      to,
+      '--force',
+      '--force-phase',
+      'test backfill on a fresh store',
+    ],
     { env: { ...process.env, XASSET_LOG_LEVEL: 'warn', ...env }, timeout: 180_000 },
   );
   return JSON.parse(stdout) as RunReport;
