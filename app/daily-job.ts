@@ -107,11 +107,11 @@ export async function runJob(
   const flags = effectiveSwitches(control.flags.current, control.phases, forced);
   // The one effective-switch rule (flags AND phase), asked again before every stage: a freeze
   // appended while the job runs stops the stages it shuts at once.
-  const inForce = (state: { flags: { current: RolloutFlags }; phases: PhaseRecord }) => {
-    const states = switchStates(state.flags.current, state.phases, forced);
-    return (spec: EndpointSpec) => states[spec.switch].effective;
-  };
-  let isEffective = inForce(control);
+  const statesOf = (state: { flags: { current: RolloutFlags }; phases: PhaseRecord }) =>
+    switchStates(state.flags.current, state.phases, forced);
+  let states = statesOf(control);
+  const isEffective = (spec: EndpointSpec) => states[spec.switch].effective;
+  const shutByPhase = (spec: EndpointSpec) => states[spec.switch].reason === 'phase';
   let phase: PhaseRecord = control.phases;
   const closedByPhase: string[] = [];
   const cursors: Record<string, string> = { ...cursorValues(control.cursors) };
@@ -141,10 +141,13 @@ export async function runJob(
     }
     if (results.length > 0) {
       const now = await foldControlLog(ports);
-      isEffective = inForce(now);
+      states = statesOf(now);
       phase = now.phases;
     }
-    if (!stage.endpoints.some((api) => isEffective(endpoint(api)))) {
+    // A stage the phase shuts is not run; one only the flags switch off still runs and reports
+    // its endpoints skipped with reason switch_off.
+    const specs = stage.endpoints.map((api) => endpoint(api));
+    if (!specs.some(isEffective) && specs.some((spec) => shutByPhase(spec))) {
       closedByPhase.push(stage.name);
       continue;
     }
