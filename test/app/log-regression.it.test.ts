@@ -100,6 +100,15 @@ async function exitOf(args: string[], env: Record<string, string>) {
   return startXasset(args, env).exited;
 }
 
+/** The P0 backfill every test starts from: a fresh store, so the phase is forced, with a reason. */
+async function backfillP0(env: Record<string, string>): Promise<void> {
+  const fetched = await runXasset<{ status: string }>(
+    ['fetch', '--batch', 'p0', '--from', FROM, '--to', TO, '--force-phase', 'test backfill on a fresh store'],
+    env,
+  );
+  expect(fetched.status).toBe('ok');
+}
+
 /** A Node stack trace on stderr means an error escaped unhandled; typed errors print one line. */
 const NODE_STACK = /\n\s+at [^\n]+\(/;
 
@@ -107,21 +116,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
   it('refuses a topic deleted and recreated under the deployment, naming the offsets; --reset-offsets then converges to a clean run', async () => {
     const world = await openWorld('tiny', 5_000);
     try {
-      const fetched = await runXasset<{ status: string }>(
-        [
-          'fetch',
-          '--batch',
-          'p0',
-          '--from',
-          FROM,
-          '--to',
-          TO,
-          '--force-phase',
-          'test backfill on a fresh store',
-        ],
-        world.env,
-      );
-      expect(fetched.status).toBe('ok');
+      await backfillP0(world.env);
       await runXasset(['process'], world.env);
       const clean = expectedBars(world.market, world.days);
       expect(await barsPerDay(world.db.pool)).toEqual(clean);
@@ -254,21 +249,7 @@ describe('a log that went backwards is refused, and re-anchored only on an expli
   it('ends with a typed error when Kafka stops in the middle of process, and a rerun after the restart converges with no loss', async () => {
     const world = await openWorld('small', 150);
     try {
-      const fetched = await runXasset<{ status: string }>(
-        [
-          'fetch',
-          '--batch',
-          'p0',
-          '--from',
-          FROM,
-          '--to',
-          TO,
-          '--force-phase',
-          'test backfill on a fresh store',
-        ],
-        world.env,
-      );
-      expect(fetched.status).toBe('ok');
+      await backfillP0(world.env);
       const { log } = world.backend.open(world.db.pool);
       const ends = await endOffsets(log, processedTopics());
       const records = total(ends);
