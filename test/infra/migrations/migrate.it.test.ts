@@ -107,8 +107,9 @@ describe('migrations', () => {
     const [job] = await jobs();
     expect((await jobs()).map((j) => j.compress_after)).toEqual(['7 days']);
 
-    const upsert = `INSERT INTO minute_bar (asset_class, ts_code, freq, trade_time, trade_date, close, provisional, content_hash)
-      VALUES ('stock', '600000.SH', '1min', '2023-08-25T09:31:00+08:00', '2023-08-25', $1, false, $2)
+    const upsert = `INSERT INTO minute_bar (asset_class, ts_code, freq, trade_time, trade_date, close, provisional, content_hash,
+        source_topic, source_partition, source_offset)
+      VALUES ('stock', '600000.SH', '1min', '2023-08-25T09:31:00+08:00', '2023-08-25', $1, false, $2, 'tushare.raw.stk_mins', 0, 1)
       ON CONFLICT (asset_class, ts_code, freq, trade_time) DO UPDATE SET close = EXCLUDED.close, content_hash = EXCLUDED.content_hash
       WHERE minute_bar.content_hash IS DISTINCT FROM EXCLUDED.content_hash`;
     await db.pool.query(upsert, [7.0, Buffer.from('a')]);
