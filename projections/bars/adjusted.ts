@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { isYmd } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
+import type { NormalizedBar } from '../../contracts/normalized/market.js';
 
 /** qfq (前复权): prices of the anchor day kept; hfq (后复权): prices × factor; none: as stored. */
 export const ADJUSTMENTS = ['qfq', 'hfq', 'none'] as const;
@@ -33,21 +34,21 @@ export interface AdjustedBar {
   multiplier: number | null;
 }
 
-interface Row {
-  ts_code: string;
-  trade_date: string;
-  open: number | null;
-  high: number | null;
-  low: number | null;
-  close: number | null;
-  pre_close: number | null;
-  change: number | null;
-  pct_chg: number | null;
-  vol: number | null;
-  amount: number | null;
-  adj_factor: number | null;
-  multiplier: number | null;
-}
+/** A stored bar's columns as the `adjusted_bars` function returns them, with its factor. */
+type Row = Pick<
+  NormalizedBar,
+  | 'ts_code'
+  | 'trade_date'
+  | 'open'
+  | 'high'
+  | 'low'
+  | 'close'
+  | 'pre_close'
+  | 'change'
+  | 'pct_chg'
+  | 'vol'
+  | 'amount'
+> & { adj_factor: number | null; multiplier: number | null };
 
 export function checkAdjustedBarsQuery(q: AdjustedBarsQuery): void {
   const issues = [];
