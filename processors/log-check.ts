@@ -15,15 +15,24 @@ export async function verifyLogPositions(options: {
   log: EventLog;
   pool: pg.Pool;
   consumer: string;
-  /** Topic → the partitions about to be read. */
-  assignment: ReadonlyMap<string, readonly number[]>;
+  /**
+   * Topic → the partitions about to be read (a rebalance), or the topics whose every partition is
+   * (a start, before any assignment is known).
+   */
+  assignment: ReadonlyMap<string, readonly number[]> | readonly string[];
 }): Promise<void> {
-  const topics = [...options.assignment.keys()];
+  const { assignment } = options;
+  const topics = Array.isArray(assignment)
+    ? assignment
+    : [...(assignment as ReadonlyMap<string, unknown>).keys()];
   if (topics.length === 0) return;
   const stored = await readConsumerOffsets(options.pool, options.consumer, topics);
   const gaps: LogGap[] = [];
-  for (const [topic, partitions] of options.assignment) {
+  for (const topic of topics) {
     const bounds = await boundsOf(options.log, topic);
+    const partitions = Array.isArray(assignment)
+      ? [...bounds.keys()]
+      : ((assignment as ReadonlyMap<string, readonly number[]>).get(topic) ?? []);
     for (const partition of partitions) {
       const held = bounds.get(partition);
       if (!held) continue;
@@ -32,14 +41,4 @@ export async function verifyLogPositions(options: {
     }
   }
   if (gaps.length > 0) throw new LogBehindStoreError(options.consumer, gaps);
-}
-
-/** Every partition of the topics: what a processor that owns them all is about to read. */
-export async function allPartitions(
-  log: EventLog,
-  topics: readonly string[],
-): Promise<Map<string, number[]>> {
-  const assignment = new Map<string, number[]>();
-  for (const topic of topics) assignment.set(topic, [...(await log.endOffsets(topic)).keys()]);
-  return assignment;
 }

@@ -23,7 +23,7 @@ import { pipelineMetrics } from '../infra/metrics/registry.js';
 import { withTransaction } from '../infra/store/pg.js';
 import { acceptsCopyFromStdin } from '../infra/store/pg-copy.js';
 import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
-import { allPartitions, verifyLogPositions } from './log-check.js';
+import { verifyLogPositions } from './log-check.js';
 import { canNormalize, normalize } from './normalize/index.js';
 import {
   type Change,
@@ -149,7 +149,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
   const staging: Staging = (await acceptsCopyFromStdin(options.pool)) ? 'copy' : 'unnest';
   const positions = await readConsumerOffsets(options.pool, options.consumer, options.topics);
   await refuseIfLogAhead(options, positions);
-  const checkPositions = async (assignment: ReadonlyMap<string, readonly number[]>) => {
+  const checkPositions = async (assignment: ReadonlyMap<string, readonly number[]> | readonly string[]) => {
     try {
       await verifyLogPositions({
         log: options.log,
@@ -165,7 +165,7 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
       throw err;
     }
   };
-  await checkPositions(await allPartitions(options.log, options.topics));
+  await checkPositions(options.topics);
 
   const targets = new Map<string, number>();
   if (options.until === 'caught-up') {
