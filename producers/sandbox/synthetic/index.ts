@@ -97,7 +97,7 @@ export interface SyntheticMarket extends SandboxDataset {
 }
 
 /**
- * A deterministic synthetic market over a date range (default 2023-01-01 … 2026-12-31): the same
+ * A deterministic synthetic market over a date range (default 2023-01-01 … 2028-12-31): the same
  * seed and options always give the same rows, and an instrument's data depends only on the seed
  * and its own ts_code, so a bigger market only adds instruments. See producers/sandbox/README.md.
  */

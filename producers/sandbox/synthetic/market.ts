@@ -29,7 +29,7 @@ export interface SyntheticOptions {
   size: MarketSize;
   /** First calendar day, `YYYYMMDD`; default 20230101. */
   from?: string;
-  /** Last calendar day, `YYYYMMDD`; default 20261231. */
+  /** Last calendar day, `YYYYMMDD`; default 20281231. */
   to?: string;
   /** The day realtime endpoints answer for; default the last CN trading day of the range. */
   today?: string;
@@ -78,7 +78,7 @@ export class Market {
 
   constructor(options: SyntheticOptions) {
     const from = options.from ?? '20230101';
-    const to = options.to ?? '20261231';
+    const to = options.to ?? '20281231';
     const issues = [];
     if (!Number.isInteger(options.seed) || options.seed < 0)
       issues.push({ path: 'seed', message: 'expected a non-negative integer' });

@@ -12,8 +12,8 @@ describe('CN trading calendar', () => {
   it('closes every weekend, make-up working Saturdays and Sundays included', () => {
     const days = market.calendar();
     expect(days[0]?.date).toBe('20230101');
-    expect(days.at(-1)?.date).toBe('20261231');
-    expect(days).toHaveLength(1461);
+    expect(days.at(-1)?.date).toBe('20281231');
+    expect(days).toHaveLength(2192);
     for (const d of days)
       if (weekday(d.date) === 0 || weekday(d.date) === 6) expect(d.isOpen, d.date).toBe(false);
     // 2024-02-18 and 2024-10-12 were official working weekend days; exchanges stay shut on them.
