@@ -25,6 +25,7 @@ import { acceptsCopyFromStdin } from '../infra/store/pg-copy.js';
 import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
 import { verifyLogPositions } from './log-check.js';
 import { canNormalize, normalize } from './normalize/index.js';
+import { recordRevisions, revisionsByDay } from './publication.js';
 import {
   type Change,
   type OffsetCommit,
@@ -426,6 +427,7 @@ class ChunkWorker {
         staging: this.staging,
       });
       verifyPrediction(predicted, sunk);
+      await recordRevisions(client, revisionsByDay(plan, sunk.changed, predicted, this.apiOf));
       return sunk;
     });
 

@@ -85,6 +85,7 @@ export function coverageFromMatrix(matrix: MatrixView): CoveragePoint[] {
     module: cell.module,
     coverage:
       cell.status === 'not_applicable' ? null : (cell.coverage ?? (cell.status === 'complete' ? 1 : 0)),
+    ...(cell.publication === undefined ? {} : { publication: cell.publication }),
   }));
 }
 

@@ -236,6 +236,9 @@ export type GateSnapshot = z.infer<typeof GateSnapshot>;
 export const CellStatus = z.enum(['complete', 'partial', 'missing', 'not_applicable']);
 export type CellStatus = z.infer<typeof CellStatus>;
 
+/** An endpoint's day as Tushare has published it (README, "Publication states"). */
+export const PublicationState = z.enum(['not_published', 'partial', 'complete', 'revised']);
+
 /**
  * `universe` or a comma-separated list of ts_codes (Tushare codes: `000001.SZ`, `Au99.99`, …); the
  * limits are the matrix's own, checked here so a bad query is a 400 with its field named.
@@ -296,6 +299,10 @@ export const MatrixCell = z.object({
   unlisted: z.number().int().nonnegative().optional(),
   /** Universe only: listed stocks suspended all day (suspend_d), not counted in `expected`. */
   suspended: z.number().int().nonnegative().optional(),
+  /** Universe only, applicable cells: not_published, partial, complete or revised. */
+  publication: PublicationState.optional(),
+  /** Universe only: stored rows of the day a later fetch revised (a correction counted once). */
+  revisions: z.number().int().nonnegative().optional(),
   /** Why a cell is not applicable (`suspended` for a stock suspended all day). */
   reason: z.string().optional(),
 });
@@ -319,6 +326,7 @@ export const MatrixView = z.object({
   summary: z.object({
     cells: z.number().int().nonnegative(),
     byStatus: StatusCounts,
+    byPublication: z.record(PublicationState, z.number().int().nonnegative()),
     byModule: z.record(z.string(), StatusCounts.extend({ coverage: z.number().nullable() })),
   }),
 });
@@ -351,6 +359,9 @@ const RunSummary = z.object({
 export const ExplainView = MatrixCell.omit({ reason: true }).extend({
   /** Up to 20 ts_codes expected that day with no stored row. */
   missingSample: z.array(z.string()),
+  /** Universe only: when the first and the latest revision of the day were stored (ms); null when none. */
+  firstRevisedAt: z.number().nullable().optional(),
+  lastRevisedAt: z.number().nullable().optional(),
   lastRun: RunSummary.nullable(),
   lastError: z.object({ runId: z.string(), error: z.string(), at: z.number() }).nullable(),
   /** The module's switches as in force (p2 sub-switches inert without p2Enabled). */

@@ -36,6 +36,8 @@ const WORDS: Readonly<Record<string, Describe>> = {
     `${module} is not applicable on ${date} (switched off, or its phase has not opened)`,
   coverage_below: ([date, module, ratio]) =>
     `coverage of ${module} on ${date} is below the threshold (${ratio})`,
+  publication_partial: ([date, module]) =>
+    `${module} of ${date} is published in part (fewer rows than its expected set): the next daily run fetches it again`,
   main_coverage_below_baseline: ([date, module, ratio]) =>
     `main-chain coverage of ${module} on ${date} fell under its baseline (${ratio})`,
 };

@@ -29,11 +29,20 @@ export interface RunView {
   forcePhase?: string | null;
 }
 
+/**
+ * Where Tushare is with one endpoint's day (README, "Publication states"): nothing stored yet,
+ * fewer rows than the expected set, every expected row, or every expected row and some of them
+ * changed by a later fetch.
+ */
+export type PublicationState = 'not_published' | 'partial' | 'complete' | 'revised';
+
 /** Coverage of one module on one trade date, from the status matrix; null when not applicable. */
 export interface CoveragePoint {
   tradeDate: string;
   module: string;
   coverage: number | null;
+  /** The day's publication state; a partial day is never clean, whatever its coverage ratio. */
+  publication?: PublicationState;
 }
 
 export interface GateThresholds {

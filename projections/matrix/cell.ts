@@ -1,4 +1,6 @@
-import type { CoveragePoint } from '../gates/types.js';
+import type { CoveragePoint, PublicationState } from '../gates/types.js';
+
+export type { PublicationState } from '../gates/types.js';
 
 export type CellStatus = 'complete' | 'partial' | 'missing' | 'not_applicable';
 
@@ -41,6 +43,28 @@ export function classifyCell(facts: CellFacts): CellVerdict {
   return { status: facts.got >= facts.expected ? 'complete' : 'partial', coverage };
 }
 
+export const PUBLICATION_STATES: readonly PublicationState[] = [
+  'not_published',
+  'partial',
+  'complete',
+  'revised',
+];
+
+/**
+ * The publication state of an applicable universe cell; none for a cell that is not applicable. A
+ * day moves forward through the states as runs fetch it again; a partial day stays partial even
+ * when some of its rows were revised, since rows are still owed.
+ */
+export function publicationOf(
+  verdict: CellVerdict,
+  counts: { got: number; expected: number; revisions: number },
+): PublicationState | undefined {
+  if (verdict.status === 'not_applicable') return undefined;
+  if (counts.got === 0) return 'not_published';
+  if (counts.got < counts.expected) return 'partial';
+  return counts.revisions > 0 ? 'revised' : 'complete';
+}
+
 export interface MatrixCell {
   /** `universe` or a ts_code. */
   target: string;
@@ -56,6 +80,10 @@ export interface MatrixCell {
   unlisted?: number;
   /** Universe only: listed stocks suspended all day, not counted in `expected`. */
   suspended?: number;
+  /** Universe only, applicable cells: the endpoint's publication state of the day. */
+  publication?: PublicationState;
+  /** Universe only: stored rows of the day a later fetch revised. */
+  revisions?: number;
   reason?: string;
 }
 
@@ -71,6 +99,8 @@ export interface ModuleSummary {
 export interface MatrixSummary {
   cells: number;
   byStatus: Record<CellStatus, number>;
+  /** Universe cells by publication state (applicable cells only). */
+  byPublication: Record<PublicationState, number>;
   byModule: Record<string, ModuleSummary>;
 }
 
@@ -83,9 +113,14 @@ const emptyCounts = (): Record<CellStatus, number> => ({
 
 export function summarize(cells: readonly MatrixCell[]): MatrixSummary {
   const byStatus = emptyCounts();
+  const byPublication = Object.fromEntries(PUBLICATION_STATES.map((s) => [s, 0])) as Record<
+    PublicationState,
+    number
+  >;
   const totals = new Map<string, { counts: Record<CellStatus, number>; got: number; expected: number }>();
   for (const cell of cells) {
     byStatus[cell.status]++;
+    if (cell.publication !== undefined) byPublication[cell.publication]++;
     let total = totals.get(cell.module);
     if (total === undefined) {
       total = { counts: emptyCounts(), got: 0, expected: 0 };
@@ -101,12 +136,17 @@ export function summarize(cells: readonly MatrixCell[]): MatrixSummary {
   for (const [module, t] of totals) {
     byModule[module] = { ...t.counts, coverage: t.expected === 0 ? null : t.got / t.expected };
   }
-  return { cells: cells.length, byStatus, byModule };
+  return { cells: cells.length, byStatus, byPublication, byModule };
 }
 
 /** The universe cells as the coverage series the gates and alerts read. */
 export function coverageSeries(cells: readonly MatrixCell[]): CoveragePoint[] {
   return cells
     .filter((c) => c.target === 'universe')
-    .map((c) => ({ tradeDate: c.tradeDate, module: c.module, coverage: c.coverage }));
+    .map((c) => ({
+      tradeDate: c.tradeDate,
+      module: c.module,
+      coverage: c.coverage,
+      ...(c.publication === undefined ? {} : { publication: c.publication }),
+    }));
 }

@@ -2,12 +2,21 @@ import { datesBetween, isYmd, weekday } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
 import type { PhaseRecord } from '../policy/switches.js';
-import { type CellStatus, classifyCell, type MatrixCell, type MatrixSummary, summarize } from './cell.js';
+import {
+  type CellStatus,
+  classifyCell,
+  type MatrixCell,
+  type MatrixSummary,
+  type PublicationState,
+  publicationOf,
+  summarize,
+} from './cell.js';
 import { MATRIX_MODULES, type MatrixModule, matrixModule, moduleSwitch, switchesInForce } from './modules.js';
 import {
   type MatrixPools,
   type Queryable,
   readMissingSample,
+  readRevisions,
   readSymbolCells,
   readUniverseCounts,
   readUnknownCodes,
@@ -93,6 +102,7 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
         expected: row.expected,
         got: row.got,
       });
+      const publication = publicationOf(verdict, row);
       cells.push({
         target: 'universe',
         module: row.module,
@@ -102,6 +112,8 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
         got: row.got,
         unlisted: row.unlisted,
         suspended: row.suspended,
+        ...(publication === undefined ? {} : { publication }),
+        revisions: row.revisions,
       });
     }
   } else {
@@ -184,6 +196,13 @@ export interface CellExplanation {
   unlisted?: number;
   /** Universe only: listed stocks suspended all day, not expected. */
   suspended?: number;
+  /** Universe only, applicable cells: the endpoint's publication state of the day. */
+  publication?: PublicationState;
+  /** Universe only: stored rows of the day a later fetch revised. */
+  revisions?: number;
+  /** Universe only: when the first and the latest revision of the day were stored (ms); null when none. */
+  firstRevisedAt?: number | null;
+  lastRevisedAt?: number | null;
   /** Up to 20 ts_codes expected that day with no stored row. */
   missingSample: string[];
   lastRun: RunSummary | null;
@@ -228,6 +247,10 @@ export async function explainCell(
           })
         : [cell.target];
   }
+  const revised =
+    cell.target === 'universe'
+      ? await readRevisions(db, { module: cell.module, tradeDate: cell.tradeDate })
+      : null;
   return {
     target: found.target,
     module: found.module,
@@ -238,6 +261,12 @@ export async function explainCell(
     coverage: found.coverage,
     ...(found.unlisted === undefined ? {} : { unlisted: found.unlisted }),
     ...(found.suspended === undefined ? {} : { suspended: found.suspended }),
+    ...(found.publication === undefined ? {} : { publication: found.publication }),
+    ...(cell.target === 'universe' && {
+      revisions: revised?.revisions ?? 0,
+      firstRevisedAt: revised?.first_revised_at.getTime() ?? null,
+      lastRevisedAt: revised?.last_revised_at.getTime() ?? null,
+    }),
     missingSample,
     lastRun: context.lastRun ?? null,
     lastError: context.lastError ?? null,

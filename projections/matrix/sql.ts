@@ -71,6 +71,8 @@ export interface UniverseCountRow {
   unlisted: number;
   /** Listed stocks suspended all day: expected nowhere, so left out of `expected`. */
   suspended: number;
+  /** Stored rows of the day a later fetch changed (publication_revision). */
+  revisions: number;
 }
 
 /**
@@ -125,12 +127,14 @@ export async function readUniverseCounts(
          CASE WHEN m.module IN (SELECT module FROM pooled) THEN coalesce(ep.n, 0) ELSE coalesce(e.n, 0) END
            AS expected,
          coalesce(x.got, 0) AS got, coalesce(x.unlisted, 0) AS unlisted,
-         coalesce(e.suspended, 0) AS suspended
+         coalesce(e.suspended, 0) AS suspended,
+         coalesce(r.revisions, 0) AS revisions
   FROM mods m CROSS JOIN days d
   LEFT JOIN trade_calendar c ON c.exchange = m.cal_exchange AND c.cal_date = d.day
   LEFT JOIN expected e ON e.asset_class = m.asset_class AND e.day = d.day
   LEFT JOIN expected_in_pool ep ON ep.module = m.module AND ep.day = d.day
   LEFT JOIN matched x ON x.module = m.module AND x.day = d.day
+  LEFT JOIN publication_revision r ON r.api_name = m.module AND r.trade_date = d.day
   ORDER BY m.module, d.day`;
   const { rows } = await db.query<UniverseCountRow>(sql, [
     q.from,
@@ -224,6 +228,25 @@ export async function readMissingSample(
     [q.module.assetClass, q.tradeDate, q.limit, q.pool === undefined ? null : [...q.pool]],
   );
   return rows.map((r) => r.ts_code);
+}
+
+export interface RevisionRow {
+  revisions: number;
+  first_revised_at: Date;
+  last_revised_at: Date;
+}
+
+/** How often stored rows of one endpoint and day were revised, and when; null when never. */
+export async function readRevisions(
+  db: Queryable,
+  q: { module: string; tradeDate: string },
+): Promise<RevisionRow | null> {
+  const { rows } = await db.query<RevisionRow>(
+    `SELECT revisions, first_revised_at, last_revised_at FROM publication_revision
+     WHERE api_name = $1 AND trade_date = ${yyyymmdd('$2')}`,
+    [q.module, q.tradeDate],
+  );
+  return rows[0] ?? null;
 }
 
 /** The ts_codes among `codes` that no instrument row has, in any asset class. */

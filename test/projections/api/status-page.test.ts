@@ -62,6 +62,7 @@ const matrix: MatrixView = {
   summary: {
     cells: 8,
     byStatus: { complete: 2, partial: 2, missing: 2, not_applicable: 2 },
+    byPublication: { not_published: 0, partial: 0, complete: 0, revised: 0 },
     byModule: {},
   },
 };

@@ -258,6 +258,20 @@ describe('evaluateGate: coverage', () => {
     expect(verdict.failures).toContain('coverage_below:20260213:daily:0.91<0.98');
   });
 
+  it('given a day published in part, then it is not clean even when its ratio meets the threshold', () => {
+    const points = coverage(P0_MODULES, FEB_2026, { '20260213|daily': 0.99 }).map((p) =>
+      p.tradeDate === '20260213' && p.module === 'daily' ? { ...p, publication: 'partial' as const } : p,
+    );
+    const verdict = p0({ runs, now, coverage: points });
+    expect(verdict.passed).toBe(false);
+    expect(verdict.failures).toContain('publication_partial:20260213:daily');
+    expect(verdict.failures.some((f) => f.startsWith('coverage_below'))).toBe(false);
+    const revised = points.map((p) =>
+      p.publication === 'partial' ? { ...p, coverage: 1, publication: 'revised' as const } : p,
+    );
+    expect(p0({ runs, now, coverage: revised }).passed).toBe(true);
+  });
+
   it('given coverage at the threshold, then the day is clean', () => {
     expect(
       p0({ runs, now, coverage: coverage(P0_MODULES, FEB_2026, { '20260213|daily': 0.98 }) }).passed,

@@ -5,6 +5,7 @@ import {
   classifyCell,
   coverageSeries,
   type MatrixCell,
+  publicationOf,
   summarize,
 } from '../../../projections/matrix/cell.js';
 import {
@@ -123,6 +124,7 @@ describe('summarize and coverageSeries', () => {
     expect(summarize(cells)).toEqual({
       cells: 4,
       byStatus: { complete: 1, partial: 1, missing: 1, not_applicable: 1 },
+      byPublication: { not_published: 0, partial: 0, complete: 0, revised: 0 },
       byModule: {
         daily: { complete: 1, partial: 1, missing: 0, not_applicable: 1, coverage: 0.75 },
         fund_daily: { complete: 0, partial: 0, missing: 1, not_applicable: 0, coverage: 0 },
@@ -134,5 +136,58 @@ describe('summarize and coverageSeries', () => {
     const series = coverageSeries([...cells, { ...cell('daily', 'complete', 1, 1), target: '000001.SZ' }]);
     expect(series).toHaveLength(4);
     expect(series[2]).toEqual({ tradeDate: '20260213', module: 'daily', coverage: null });
+  });
+});
+
+describe('publicationOf', () => {
+  const applicable = { status: 'partial', coverage: 0.5 } as const;
+
+  it('names a day by what is stored against its expected set, and by its revisions', () => {
+    const of = (got: number, expected: number, revisions = 0) =>
+      publicationOf(
+        { status: got === 0 ? 'missing' : 'complete', coverage: null },
+        { got, expected, revisions },
+      );
+    expect(of(0, 10)).toBe('not_published');
+    expect(of(4, 10)).toBe('partial');
+    expect(of(10, 10)).toBe('complete');
+    expect(of(10, 10, 1)).toBe('revised');
+  });
+
+  it('keeps a partial day partial when some of its rows were revised: rows are still owed', () => {
+    expect(publicationOf(applicable, { got: 5, expected: 10, revisions: 2 })).toBe('partial');
+  });
+
+  it('gives a cell that is not applicable no publication state', () => {
+    const na = { status: 'not_applicable', coverage: null, reason: 'market closed' } as const;
+    expect(publicationOf(na, { got: 0, expected: 0, revisions: 0 })).toBeUndefined();
+  });
+
+  it('counts universe cells by publication state and hands the state to the gates', () => {
+    const cells: MatrixCell[] = [
+      {
+        target: 'universe',
+        module: 'daily',
+        tradeDate: '20260212',
+        status: 'partial',
+        expected: 10,
+        got: 9,
+        coverage: 0.9,
+        publication: 'partial',
+      },
+      {
+        target: 'universe',
+        module: 'daily',
+        tradeDate: '20260213',
+        status: 'complete',
+        expected: 10,
+        got: 10,
+        coverage: 1,
+        publication: 'revised',
+        revisions: 1,
+      },
+    ];
+    expect(summarize(cells).byPublication).toEqual({ not_published: 0, partial: 1, complete: 0, revised: 1 });
+    expect(coverageSeries(cells).map((p) => p.publication)).toEqual(['partial', 'revised']);
   });
 });
