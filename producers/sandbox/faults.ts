@@ -12,6 +12,20 @@ const CallPattern = z.union([
   z.strictObject({ every: count.describe('every n-th call') }),
 ]);
 
+/**
+ * How one trade date of an endpoint gets published, counted over the calls that ask for that date
+ * (`trade_date` param, first page; 1-based from the moment the plan is set): first nothing (late),
+ * then only the first part of its rows, then everything; and from some call on, a corrected value.
+ */
+const DayPublication = z.strictObject({
+  /** The first n calls for the day answer no row: the day is published late. */
+  lateCalls: z.number().int().nonnegative().optional(),
+  /** The next `calls` calls answer only the first `share` of the day's rows: published in parts. */
+  part: z.strictObject({ share: z.number().gt(0).lt(1), calls: count }).optional(),
+  /** From this call for the day on, its first row carries a revised value (see correctRows). */
+  correctFromCall: count.optional(),
+});
+
 export const EndpointFaultsSchema = z.strictObject({
   /** After N accepted calls in a rolling minute, answer Tushare's rate-limit error. */
   rateLimitPerMinute: count.optional(),
@@ -29,6 +43,8 @@ export const EndpointFaultsSchema = z.strictObject({
   repeatPages: z.boolean().optional(),
   /** From call `afterCalls + 1` on, the first `count` rows of each answer carry a revised value. */
   correctRows: z.strictObject({ afterCalls: z.number().int().nonnegative(), count }).optional(),
+  /** Per trade date (YYYYMMDD): published late, in parts, or corrected later. */
+  publishDays: z.record(z.string().regex(/^\d{8}$/, 'YYYYMMDD'), DayPublication).optional(),
 });
 
 /** Faults per api_name; `*` applies to every endpoint, an endpoint's own entry wins field by field. */
@@ -38,6 +54,7 @@ export const FaultPlanSchema = z.record(
 );
 
 export type CallPattern = z.infer<typeof CallPattern>;
+export type DayPublication = z.infer<typeof DayPublication>;
 export type EndpointFaults = z.infer<typeof EndpointFaultsSchema>;
 export type FaultPlan = z.infer<typeof FaultPlanSchema>;
 
@@ -139,6 +156,29 @@ export function correctRows(apiName: string, rows: readonly WireRow[], count: nu
     }
     return out;
   });
+}
+
+/**
+ * A day's rows as published at the `call`-th call asking for it: none while late, the first part
+ * (rounded up, so a part is never empty) while in parts, then all; the first row corrected from
+ * `correctFromCall` on.
+ */
+export function publishedRows(
+  apiName: string,
+  rows: readonly WireRow[],
+  publication: DayPublication,
+  call: number,
+): WireRow[] {
+  const late = publication.lateCalls ?? 0;
+  if (call <= late) return [];
+  const corrected =
+    publication.correctFromCall !== undefined && call >= publication.correctFromCall
+      ? correctRows(apiName, rows, 1)
+      : [...rows];
+  const part = publication.part;
+  if (part !== undefined && call <= late + part.calls)
+    return corrected.slice(0, Math.ceil(corrected.length * part.share));
+  return corrected;
 }
 
 /** Accepted calls per api_name in a rolling window, for the rate-limit fault. */

@@ -14,6 +14,7 @@ import {
   faultsFor,
   hits,
   parseFaultPlan,
+  publishedRows,
   RollingWindow,
   serverErrorStatus,
   truncateJson,
@@ -74,6 +75,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   let plan = parseFaultPlan(options.faults ?? {});
   const calls: Record<string, number> = {};
   const faultCalls = new Map<string, number>();
+  /** Calls per api_name and trade date, for the publication faults (first pages only). */
+  const dayCalls = new Map<string, number>();
   const rateWindow = new RollingWindow();
   const cache = new Map<string, WireRow[]>();
   const pendingWaits = new Set<() => void>();
@@ -126,6 +129,15 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         SANDBOX_BAD_PARAMS,
         `参数错误：${err.issues.map((i) => `${i.path} ${i.message}`).join('；')}`,
       );
+    }
+    const day = filters.trade_date === undefined ? undefined : String(filters.trade_date);
+    const publication = day === undefined ? undefined : faults.publishDays?.[day];
+    if (publication !== undefined) {
+      // Later pages of one query see the day as its first page did.
+      const id = `${apiName}|${day}`;
+      const dayCall = (dayCalls.get(id) ?? 0) + (offset === 0 ? 1 : 0);
+      dayCalls.set(id, dayCall);
+      all = publishedRows(apiName, all, publication, dayCall);
     }
     const start = faults.repeatPages ? 0 : offset;
     let rows = all.slice(start, start + limit);
@@ -237,6 +249,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     setFaults(next) {
       plan = parseFaultPlan(next);
       faultCalls.clear();
+      dayCalls.clear();
       rateWindow.clear();
     },
     close: async () => {

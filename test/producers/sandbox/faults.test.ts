@@ -11,6 +11,7 @@ import {
   faultsFor,
   loadFaultPlan,
   parseFaultPlan,
+  publishedRows,
 } from '../../../producers/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../../../producers/sandbox/server.js';
 import { TUSHARE_CODE, TUSHARE_MSG, type TushareAnswer } from '../../../producers/tushare/protocol.js';
@@ -126,6 +127,36 @@ describe('row corrections', () => {
   });
 });
 
+describe('day publication', () => {
+  const rows = wireRows('daily', 10);
+  const close = (r: readonly Record<string, unknown>[]) => r.map((row) => row.close);
+
+  it('answers a late day with nothing, then its first part, then all of it', () => {
+    const plan = { lateCalls: 1, part: { share: 0.25, calls: 2 } };
+    expect([1, 2, 3, 4].map((call) => publishedRows('daily', rows, plan, call).length)).toEqual([
+      0, 3, 3, 10,
+    ]);
+    expect(publishedRows('daily', rows, plan, 2)).toEqual(rows.slice(0, 3));
+  });
+
+  it('corrects the first row from the n-th call on, the same value every time', () => {
+    const plan = { correctFromCall: 3 };
+    const [one, two, three, four] = [1, 2, 3, 4].map((call) => publishedRows('daily', rows, plan, call));
+    expect(one).toEqual(rows);
+    expect(two).toEqual(rows);
+    expect(close(three ?? []).slice(1)).toEqual(close(rows).slice(1));
+    expect(three?.[0]?.close).not.toBe(rows[0]?.close);
+    expect(four).toEqual(three);
+  });
+
+  it('refuses a share that is not a part, and a date that is not YYYYMMDD', () => {
+    expect(() =>
+      parseFaultPlan({ daily: { publishDays: { '20240105': { part: { share: 1, calls: 1 } } } } }),
+    ).toThrow(ValidationError);
+    expect(() => parseFaultPlan({ daily: { publishDays: { '2024-01-05': {} } } })).toThrow(ValidationError);
+  });
+});
+
 describe('faults served by the sandbox', () => {
   const sandboxes: Sandbox[] = [];
   afterEach(async () => {
@@ -217,6 +248,26 @@ describe('faults served by the sandbox', () => {
     expect(revised?.items[0]?.[close]).not.toBe(original?.items[0]?.[close]);
     expect(revised?.items[1]?.[close]).not.toBe(original?.items[1]?.[close]);
     expect(again).toEqual(revised);
+  });
+
+  it('publishes a day in parts by the calls that ask for that day, pages of one query alike', async () => {
+    const day = '20240105';
+    const dataset = new FixtureDataset({
+      daily: wireRows('daily', 30).map((r) => ({ ...r, trade_date: day })),
+    });
+    const s = await startSandbox({
+      host: '127.0.0.1',
+      port: 0,
+      dataset,
+      faults: { daily: { publishDays: { [day]: { part: { share: 0.5, calls: 1 } } } } },
+    });
+    sandboxes.push(s);
+    const items = async (params: Record<string, unknown>) =>
+      ((await (await ask(s.url, params)).json()) as TushareAnswer).data?.items.length;
+    expect(await items({ trade_date: day, limit: 10, offset: 0 })).toBe(10);
+    expect(await items({ trade_date: day, limit: 10, offset: 10 })).toBe(5);
+    expect(await items({ trade_date: '20240108', limit: 50 })).toBe(0);
+    expect(await items({ trade_date: day, limit: 50, offset: 0 })).toBe(30);
   });
 
   it('restarts fault call counts when the plan is replaced', async () => {
