@@ -5,6 +5,7 @@ import { collectProcessMetrics } from '../infra/metrics/registry.js';
 import { storageMode } from '../infra/migrations/migrate.js';
 import { logCommands, StoreMatrixSource } from '../projections/api/adapters.js';
 import { PgGateSnapshotSource } from '../projections/api/gate-snapshot.js';
+import { answerClientError } from '../projections/api/http-errors.js';
 import { PgProjectionReader } from '../projections/api/pg-reader.js';
 import { controlPlaneApi } from '../projections/api/plugin.js';
 import type { Environment } from '../projections/api/schemas.js';
@@ -34,7 +35,7 @@ export interface ServerOptions {
  * a log line each on a status endpoint.
  */
 export function buildServer(runtime: Runtime, options: ServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, clientErrorHandler: answerClientError });
   collectProcessMetrics();
   const now = options.now ?? (() => new Date());
   app.get('/health', async (_request, reply) => {

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { z } from 'zod';
 import { CommandRefusedError, XassetError } from '../../contracts/errors.js';
 import type { ErrorBody } from './schemas.js';
@@ -125,4 +127,20 @@ export function toErrorResponse(err: unknown): {
   if (error instanceof CommandRefusedError) body.error.details.reasons = [...error.reasons];
   const status = STATUS_BY_CODE[error.code] ?? 500;
   return { status, body, internal: status >= 500 };
+}
+
+/**
+ * A request Node's HTTP parser rejects (a URL or headers past its size limit, bytes that are not
+ * HTTP) never reaches a route: it is answered with the status alone, as Node itself does. Fastify's
+ * default adds a JSON body, which a client that sent HEAD reads as the start of the next response.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    );
+  socket.destroy();
 }

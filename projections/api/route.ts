@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ValidationError } from '../../contracts/errors.js';
 import { fieldIssues, ResponseInvalidError } from './http-errors.js';
+import { assertStorableInput } from './input-text.js';
 
 export type MediaType = 'application/json' | 'text/plain' | 'text/html';
 
@@ -83,6 +84,8 @@ export function registerRoute(app: FastifyInstance, route: ApiRoute): void {
     url: route.url,
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       route.guard?.(request);
+      // Every route, whatever its own schema reads: nothing unstorable reaches a query.
+      assertStorableInput(request);
       const input: RouteInput<unknown, unknown, unknown> = {
         query: route.query ? parseInput(route.query, request.query ?? {}, 'query') : undefined,
         params: route.params ? parseInput(route.params, request.params ?? {}, 'path parameters') : undefined,
