@@ -1,6 +1,8 @@
 import { CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import {
+  CommandConflictError,
+  CommandRefusedError,
   ConfigError,
   DatabaseMissingError,
   DependencyUnavailableError,
@@ -16,7 +18,7 @@ import {
  * What the process exit code means, for cron and scripts. Documented in the README; every command
  * ends through `exitCodeOf` (errors) or `exitCodeOfRun` (a run's status), nowhere else.
  */
-export const EXIT = { ok: 0, failed: 1, badInput: 2, partial: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, badInput: 2, partial: 3, conflict: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A run's status → the exit code: a partial run is not ok, and cron must be able to tell. */
@@ -36,7 +38,17 @@ const BAD_INPUT: ReadonlyArray<abstract new (...args: never[]) => XassetError> =
   NotFoundError,
 ];
 
+/**
+ * A command that lost a race to another (projections/commands/handle.ts): refused once decided
+ * again on the state the other left, or still losing after every attempt. Nothing of it was
+ * appended; a script tells it from a plain refusal and may look at the new state and try again.
+ */
+const lostRace = (err: XassetError): boolean =>
+  err instanceof CommandConflictError ||
+  (err instanceof CommandRefusedError && err.details.redecidedAt !== undefined);
+
 export function exitCodeOf(err: XassetError): ExitCode {
+  if (lostRace(err)) return EXIT.conflict;
   return BAD_INPUT.some((type) => err instanceof type) ? EXIT.badInput : EXIT.failed;
 }
 

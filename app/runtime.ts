@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type pino from 'pino';
 import { topicSchemas } from '../contracts/avro/schemas.js';
 import type { Config } from '../contracts/config.js';
+import { CONTROL_TOPIC } from '../contracts/events/control.js';
 import { topicDefinitions } from '../contracts/topics.js';
 import { ConfluentCodec } from '../infra/codec/confluent-codec.js';
 import type { SchemaCodec } from '../infra/codec/schema-codec.js';
@@ -12,6 +13,7 @@ import { KafkaEventLog } from '../infra/log/kafka-event-log.js';
 import { PgEventLog } from '../infra/log/pg-event-log.js';
 import { PrefixedEventLog } from '../infra/log/prefixed-event-log.js';
 import { type MigrationReport, migrate } from '../infra/migrations/migrate.js';
+import { PgAdvisoryLock } from '../infra/store/advisory-lock.js';
 import { type EmbeddedPglite, openEmbeddedPglite } from '../infra/store/embedded-pglite.js';
 import { createPool } from '../infra/store/pg.js';
 
@@ -53,9 +55,14 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const schemas = topicSchemas();
   const kafkaLogger = options.logger?.child({ component: 'kafkajs' });
   const kafka = (): EventLog => {
+    const prefix = config.kafka.topicPrefix ?? '';
     const log = new KafkaEventLog({
       brokers: config.kafka.brokers ?? [],
       clientId: config.kafka.clientId,
+      // Commands decide on the control log and append only if it has not moved since (runCommand);
+      // on Kafka that check is exact only under a lock all its writers share, held in the store
+      // every process of a deployment already shares (README: "Concurrent commands").
+      appendLock: { lock: new PgAdvisoryLock(pool), topics: [`${prefix}${CONTROL_TOPIC}`] },
       log: kafkaLogger
         ? (level, message, fields) => kafkaLogger[retrying(level, fields) ? 'debug' : level](fields, message)
         : undefined,

@@ -227,6 +227,36 @@ export class CommandRefusedError extends XassetError {
   }
 }
 
+/**
+ * A conditional append found its partition's end moved: something was appended after the offset
+ * the caller decided on. Nothing of this append was written.
+ */
+export class AppendConflictError extends XassetError {
+  readonly code = 'XASSET_APPEND_CONFLICT';
+  constructor(topic: string, partition: number, expected: number, actual: number) {
+    super(`${topic}/${partition} ends at ${actual}, not at ${expected} as expected; nothing appended`, {
+      topic,
+      partition,
+      expected,
+      actual,
+    });
+  }
+}
+
+/**
+ * A command that kept losing the race: each time it was decided again on the new state, another
+ * command had appended first. Nothing of it was appended; running it again decides it afresh.
+ */
+export class CommandConflictError extends XassetError {
+  readonly code = 'XASSET_COMMAND_CONFLICT';
+  constructor(attempts: number, lastDecidedAt: number) {
+    super(
+      `the control log kept moving while the command was decided (${attempts} attempts, the last on the state before offset ${lastDecidedAt}); nothing appended, run it again`,
+      { attempts, lastDecidedAt },
+    );
+  }
+}
+
 export class NotFoundError extends XassetError {
   readonly code = 'XASSET_NOT_FOUND';
   constructor(what: string, id: string) {

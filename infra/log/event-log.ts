@@ -35,6 +35,20 @@ export interface Appended {
   offset: number;
 }
 
+/**
+ * Optimistic concurrency for a writer that decided what to append on what it read: the append
+ * happens only if `partition` still ends at `nextOffset` (nothing was appended since the read), and
+ * throws AppendConflictError otherwise, writing nothing. Every record must go to that partition.
+ */
+export interface AppendCondition {
+  partition: number;
+  nextOffset: number;
+}
+
+export interface AppendOptions {
+  ifEndIs?: AppendCondition;
+}
+
 export type BatchHandler = (records: readonly LogRecord[]) => Promise<void>;
 
 export interface Subscription {
@@ -73,8 +87,9 @@ export interface EventLog {
   /**
    * Appends records durably (Kafka: acks from all in-sync replicas, idempotent producer) and returns
    * where each landed, in input order. Records with the same key land in the same partition, in order.
+   * With `ifEndIs`, a compare-and-append: see AppendCondition.
    */
-  append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]>;
+  append(topic: string, records: readonly OutgoingRecord[], options?: AppendOptions): Promise<Appended[]>;
   /** Reads one partition from `fromOffset` up to its current end, for replay and projections. */
   read(topic: string, partition: number, fromOffset: number, max?: number): Promise<LogRecord[]>;
   /** The next offset to be written, per partition (Kafka's high watermark). */

@@ -9,9 +9,16 @@ import {
   Partitioners,
   type Producer,
 } from 'kafkajs';
-import { DependencyUnavailableError, EventLogError, XassetError } from '../../contracts/errors.js';
+import {
+  AppendConflictError,
+  DependencyUnavailableError,
+  EventLogError,
+  XassetError,
+} from '../../contracts/errors.js';
+import { type AppendLock, InProcessLock } from './append-lock.js';
 import type {
   Appended,
+  AppendOptions,
   EventLog,
   LogRecord,
   OutgoingRecord,
@@ -28,6 +35,13 @@ export interface KafkaEventLogOptions {
   clientId: string;
   /** Where kafkajs's own log lines go (the app's logger); kafkajs prints JSON to stdout otherwise. */
   log?: (level: KafkaLogLevel, message: string, fields: Record<string, unknown>) => void;
+  /**
+   * What makes a conditional append exact (see append): a lock every writer of these topics shares
+   * (the store's advisory lock in the product; one process's own lock when absent), and the topics
+   * (as named on the broker) whose every append takes it, conditional or not, so no record lands
+   * between a writer's check of the end and its send.
+   */
+  appendLock?: { lock: AppendLock; topics: readonly string[] };
 }
 
 const KAFKAJS_LEVELS: Record<number, KafkaLogLevel> = {
@@ -77,6 +91,8 @@ export class KafkaEventLog implements EventLog {
   readonly #partitionFor = createPartitioner();
   readonly #partitions = new Map<string, number>();
   readonly #consumers = new Set<Consumer>();
+  readonly #lock: AppendLock;
+  readonly #lockedTopics: ReadonlySet<string>;
   #adminReady: Promise<void> | undefined;
   #producerReady: Promise<void> | undefined;
 
@@ -98,6 +114,8 @@ export class KafkaEventLog implements EventLog {
       retry: { retries: 8, initialRetryTime: 200 },
     });
     this.#admin = this.#kafka.admin();
+    this.#lock = options.appendLock?.lock ?? new InProcessLock();
+    this.#lockedTopics = new Set(options.appendLock?.topics ?? []);
     // kafkajs warns that bounded retries weaken idempotence: after a give-up, a re-send may
     // duplicate a record the broker did keep. We accept that: every raw record carries its natural
     // key, and the processors count such a record as a duplicate instead of writing it twice.
@@ -158,11 +176,34 @@ export class KafkaEventLog implements EventLog {
     for (const spec of missing) await this.endOffsets(spec.name);
   }
 
-  append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
-    return guard('append', { topic }, () => this.#append(topic, records));
+  /**
+   * Kafka has no compare-and-append, and a transactional producer would not do: its commit markers
+   * take offsets of their own, and the control log's readers rely on gapless offsets. So a
+   * conditional append reads the partition's end and sends while holding the append lock; every
+   * append to a locked topic takes the same lock, so nothing can land between the two.
+   */
+  append(
+    topic: string,
+    records: readonly OutgoingRecord[],
+    options: AppendOptions = {},
+  ): Promise<Appended[]> {
+    return guard('append', { topic }, () => {
+      const condition = options.ifEndIs;
+      if (records.length === 0) return Promise.resolve([]);
+      if (!condition && !this.#lockedTopics.has(topic)) return this.#append(topic, records);
+      return this.#lock.holding(`append:${topic}`, async () => {
+        if (condition) await this.#checkEnd(topic, condition.partition, condition.nextOffset);
+        return this.#append(topic, records, condition?.partition);
+      });
+    });
   }
 
-  async #append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
+  async #checkEnd(topic: string, partition: number, expected: number): Promise<void> {
+    const end = (await this.endOffsets(topic)).get(partition) ?? 0;
+    if (end !== expected) throw new AppendConflictError(topic, partition, expected, end);
+  }
+
+  async #append(topic: string, records: readonly OutgoingRecord[], onlyTo?: number): Promise<Appended[]> {
     if (records.length === 0) return [];
     await Promise.all([this.#connect(), this.#connectProducer()]);
     const partitions = await this.#partitionCount(topic);
@@ -170,6 +211,9 @@ export class KafkaEventLog implements EventLog {
       partition: this.#partitionFor(topic, partitions, record.key),
       offset: -1,
     }));
+    if (onlyTo !== undefined && placed.some((p) => p.partition !== onlyTo)) {
+      throw new EventLogError(`a conditional append to ${topic} must stay on partition ${onlyTo}`, { topic });
+    }
     const results = await this.#producer.send({
       topic,
       acks: -1,

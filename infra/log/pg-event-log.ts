@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
-import { EventLogError } from '../../contracts/errors.js';
+import { AppendConflictError, EventLogError } from '../../contracts/errors.js';
 import { withTransaction } from '../store/pg.js';
 import type {
   Appended,
+  AppendOptions,
   EventLog,
   LogRecord,
   OutgoingRecord,
@@ -39,7 +40,9 @@ const toRecord = (row: Row): LogRecord => ({
  * Offsets come from a counter row per partition, bumped with UPDATE … RETURNING inside the append
  * transaction: the row lock makes concurrent appenders to one partition take turns, so offsets are
  * assigned in commit order and a reader never sees offset n+1 before n (a sequence could not
- * promise that).
+ * promise that). The same row makes a conditional append exact: the bump only matches while the
+ * counter still holds the expected offset, and a concurrent appender's committed bump is re-read
+ * under the row lock (READ COMMITTED re-checks the WHERE on the new row version).
  *
  * A group here has one member: there is no rebalancing, and two processes subscribing with the
  * same group would both read. The embedded mode runs one process, so that is enough.
@@ -87,8 +90,13 @@ export class PgEventLog implements EventLog {
     }
   }
 
-  async append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
+  async append(
+    topic: string,
+    records: readonly OutgoingRecord[],
+    options: AppendOptions = {},
+  ): Promise<Appended[]> {
     if (records.length === 0) return [];
+    const condition = options.ifEndIs;
     const partitions = await this.#partitionCount(topic);
     const byPartition = new Map<number, number[]>();
     const placed: Appended[] = records.map((record, index) => {
@@ -98,14 +106,36 @@ export class PgEventLog implements EventLog {
       byPartition.set(partition, list);
       return { partition, offset: -1 };
     });
+    if (condition && [...byPartition.keys()].some((p) => p !== condition.partition)) {
+      throw new EventLogError(
+        `a conditional append to ${topic} must stay on partition ${condition.partition}`,
+        {
+          topic,
+        },
+      );
+    }
     await withTransaction(this.#pool, async (client) => {
       // Lock partitions in a fixed order so two multi-partition appends cannot deadlock.
       for (const [partition, indexes] of [...byPartition].sort(([a], [b]) => a - b)) {
         const bumped = await client.query<{ base: string }>(
           `UPDATE event_log_partition SET next_offset = next_offset + $3
-           WHERE topic = $1 AND partition = $2 RETURNING next_offset - $3 AS base`,
-          [topic, partition, indexes.length],
+           WHERE topic = $1 AND partition = $2 AND ($4::bigint IS NULL OR next_offset = $4)
+           RETURNING next_offset - $3 AS base`,
+          [topic, partition, indexes.length, condition?.nextOffset ?? null],
         );
+        if (condition && bumped.rows.length === 0) {
+          // On this transaction's client: a pool of one (PGlite) has no other connection to give.
+          const now = await client.query<{ next_offset: string }>(
+            'SELECT next_offset FROM event_log_partition WHERE topic = $1 AND partition = $2',
+            [topic, partition],
+          );
+          throw new AppendConflictError(
+            topic,
+            partition,
+            condition.nextOffset,
+            Number(now.rows[0]?.next_offset),
+          );
+        }
         const base = Number(bumped.rows[0]?.base ?? Number.NaN);
         const chosen = indexes.map((i) => records[i] as OutgoingRecord);
         await client.query(

@@ -1,5 +1,6 @@
 import type {
   Appended,
+  AppendOptions,
   EventLog,
   LogRecord,
   OutgoingRecord,
@@ -40,8 +41,8 @@ export class PrefixedEventLog implements EventLog {
     return this.#inner.ensureTopics(specs.map((s) => ({ ...s, name: this.#in(s.name) })));
   }
 
-  append(topic: string, records: readonly OutgoingRecord[]): Promise<Appended[]> {
-    return this.#inner.append(this.#in(topic), records);
+  append(topic: string, records: readonly OutgoingRecord[], options?: AppendOptions): Promise<Appended[]> {
+    return this.#inner.append(this.#in(topic), records, options);
   }
 
   async read(topic: string, partition: number, fromOffset: number, max?: number): Promise<LogRecord[]> {

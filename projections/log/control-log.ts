@@ -49,11 +49,13 @@ export function newControlEvent<T extends ControlEventType>(
 /**
  * The one way control events enter the log: framed by the codec, in order, in one append (one
  * produce request on Kafka, one transaction embedded), so a command's events land together.
- * Returns the offset of each event.
+ * Returns the offset of each event. With `ifEndIs`, they are appended only if the log still ends
+ * there (AppendConflictError otherwise): a command decided on the state up to that offset.
  */
 export async function appendControl(
   ports: ControlLogPorts,
   events: ControlEvent | readonly ControlEvent[],
+  options: { ifEndIs?: number } = {},
 ): Promise<number[]> {
   const list = Array.isArray(events) ? events : [events as ControlEvent];
   if (list.length === 0) return [];
@@ -62,6 +64,7 @@ export async function appendControl(
   const appended = await ports.log.append(
     topic,
     values.map((value, i) => ({ key: (list[i] as ControlEvent).type, value })),
+    options.ifEndIs === undefined ? {} : { ifEndIs: { partition: PARTITION, nextOffset: options.ifEndIs } },
   );
   return appended.map((a) => a.offset);
 }

@@ -6,7 +6,8 @@ import { type ControlLogPorts, readControlBatches } from './control-log.js';
  * The whole control state folded from the log in memory, kept current by reading only what was
  * appended since the last refresh. Commands decide on it rather than on the tables, which may lag
  * behind the log. `exclusive` runs one decide-and-append at a time, so two commands from one
- * process never decide on the same state; across processes the last appender wins (see README).
+ * process never decide on the same state; across processes, a command appends only if the log
+ * has not moved since the state it decided on (projections/commands/handle.ts).
  */
 export class ControlView {
   readonly #ports: ControlLogPorts;
@@ -32,9 +33,12 @@ export class ControlView {
     return this.exclusive(async (state) => state);
   }
 
-  /** Runs `work` on the freshly refreshed state, after every earlier call has finished. */
-  exclusive<T>(work: (state: ControlState) => Promise<T>): Promise<T> {
-    const run = this.#queue.then(async () => work(await this.#catchUp()));
+  /**
+   * Runs `work` on the freshly refreshed state, after every earlier call has finished. `catchUp`
+   * folds what was appended since, for work that found the log moved under it (only valid inside).
+   */
+  exclusive<T>(work: (state: ControlState, catchUp: () => Promise<ControlState>) => Promise<T>): Promise<T> {
+    const run = this.#queue.then(async () => work(await this.#catchUp(), () => this.#catchUp()));
     this.#queue = run.catch(() => {});
     return run;
   }

@@ -197,6 +197,35 @@ export function eventLogContract(name: string, backend: () => Promise<ContractBa
       expect(seen.map((r) => r.offset)).toEqual([3, 4]);
     });
 
+    it('appends conditionally only at the expected end; a stale condition writes nothing', async () => {
+      const topic = await newTopic(1);
+      await log.append(topic, records(2));
+      const at = { partition: 0, nextOffset: 2 };
+      const won = await log.append(topic, records(2, 'w'), { ifEndIs: at });
+      expect(won.map((a) => a.offset)).toEqual([2, 3]);
+      // A second writer that read the same end: refused, with where the end really is.
+      await expect(log.append(topic, records(1, 'l'), { ifEndIs: at })).rejects.toMatchObject({
+        code: 'XASSET_APPEND_CONFLICT',
+        details: { partition: 0, expected: 2, actual: 4 },
+      });
+      expect((await log.endOffsets(topic)).get(0)).toBe(4);
+      expect((await log.read(topic, 0, 0)).map((r) => r.key)).toEqual(['k0', 'k1', 'w0', 'w1']);
+    });
+
+    it('lets exactly one of many concurrent conditional appends on one end through', async () => {
+      const topic = await newTopic(1);
+      const writers = await Promise.all([reopen(), reopen(), reopen()]);
+      const outcomes = await Promise.allSettled(
+        [log, ...writers].map((client, i) =>
+          client.append(topic, records(1, `c${i}-`), { ifEndIs: { partition: 0, nextOffset: 0 } }),
+        ),
+      );
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const lost of outcomes.filter((o) => o.status === 'rejected'))
+        expect((lost as PromiseRejectedResult).reason).toMatchObject({ code: 'XASSET_APPEND_CONFLICT' });
+      expect((await log.endOffsets(topic)).get(0)).toBe(1);
+    });
+
     it('refuses to append to a topic that does not exist', async () => {
       await expect(log.append(uniqueName('missing'), records(1))).rejects.toMatchObject({
         code: 'XASSET_EVENT_LOG',

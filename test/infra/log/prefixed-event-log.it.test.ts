@@ -1,15 +1,23 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { type AppendLock, InProcessLock } from '../../../infra/log/append-lock.js';
 import { KafkaEventLog } from '../../../infra/log/kafka-event-log.js';
 import { PrefixedEventLog } from '../../../infra/log/prefixed-event-log.js';
 import { services, uniqueName } from '../../harness/services.js';
 import { eventLogContract } from './event-log.contract.js';
 
-const kafka = () => new KafkaEventLog({ brokers: services().kafkaBrokers, clientId: 'xasset-prefixed' });
+const kafka = (lock?: AppendLock) =>
+  new KafkaEventLog({
+    brokers: services().kafkaBrokers,
+    clientId: 'xasset-prefixed',
+    ...(lock && { appendLock: { lock, topics: [] } }),
+  });
 
 // A prefixed log is still a log: the whole contract holds through the decorator.
 eventLogContract('kafka behind a topic prefix', async () => {
   const prefix = `${uniqueName('pfx')}.`;
-  return { open: () => new PrefixedEventLog(kafka(), prefix) };
+  // Clients of one deployment share one lock (app/runtime.ts: the store's advisory lock).
+  const lock = new InProcessLock();
+  return { open: () => new PrefixedEventLog(kafka(lock), prefix) };
 });
 
 describe('PrefixedEventLog', () => {
