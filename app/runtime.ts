@@ -63,6 +63,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       // on Kafka that check is exact only under a lock all its writers share, held in the store
       // every process of a deployment already shares (README: "Concurrent commands").
       appendLock: { lock: new PgAdvisoryLock(pool), topics: [`${prefix}${CONTROL_TOPIC}`] },
+      outagePatienceMs: config.pipeline.outagePatienceMs,
       log: kafkaLogger
         ? (level, message, fields) => kafkaLogger[retrying(level, fields) ? 'debug' : level](fields, message)
         : undefined,

@@ -138,6 +138,11 @@ export const ConfigSchema = z.object({
     heartbeatMs: positiveInt.default(5_000),
     /** A run whose last heartbeat is older than this is closed as abandoned. */
     heartbeatTimeoutMs: positiveInt.default(120_000),
+    /**
+     * How long a running command waits out Kafka, the registry or the database going away (a
+     * restart, a failover) before it fails: retries back off up to this, then the error stands.
+     */
+    outagePatienceMs: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
     /** Raw records per processor batch (one transaction). */
     processBatchSize: positiveInt.max(100_000).default(5_000),
     /**
@@ -242,6 +247,7 @@ export const ENV_VARS = {
   XASSET_HEARTBEAT_MS: 'pipeline.heartbeatMs',
   XASSET_MINUTE_COMPRESS_AFTER_DAYS: 'database.minuteCompressAfterDays',
   XASSET_HEARTBEAT_TIMEOUT_MS: 'pipeline.heartbeatTimeoutMs',
+  XASSET_OUTAGE_PATIENCE_MS: 'pipeline.outagePatienceMs',
   XASSET_PROCESS_BATCH_SIZE: 'pipeline.processBatchSize',
   XASSET_PROCESS_CONCURRENCY: 'pipeline.processConcurrency',
   XASSET_PROCESSOR_NAME: 'pipeline.processorName',

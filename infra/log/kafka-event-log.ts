@@ -15,6 +15,7 @@ import {
   EventLogError,
   XassetError,
 } from '../../contracts/errors.js';
+import { outlast } from '../outage.js';
 import { type AppendLock, InProcessLock } from './append-lock.js';
 import type {
   Appended,
@@ -42,6 +43,11 @@ export interface KafkaEventLogOptions {
    * between a writer's check of the end and its send.
    */
   appendLock?: { lock: AppendLock; topics: readonly string[] };
+  /**
+   * How long an append waits out a broker that stopped answering (a restart), past kafkajs's own
+   * retries; 0 (the default) fails as soon as those are spent.
+   */
+  outagePatienceMs?: number;
 }
 
 const KAFKAJS_LEVELS: Record<number, KafkaLogLevel> = {
@@ -95,8 +101,12 @@ export class KafkaEventLog implements EventLog {
   readonly #lockedTopics: ReadonlySet<string>;
   #adminReady: Promise<void> | undefined;
   #producerReady: Promise<void> | undefined;
+  readonly #outagePatienceMs: number;
+  readonly #warn: (message: string, fields: Record<string, unknown>) => void;
 
   constructor(options: KafkaEventLogOptions) {
+    this.#outagePatienceMs = options.outagePatienceMs ?? 0;
+    this.#warn = (message, fields) => options.log?.('warn', message, fields);
     this.#kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
@@ -181,6 +191,12 @@ export class KafkaEventLog implements EventLog {
    * take offsets of their own, and the control log's readers rely on gapless offsets. So a
    * conditional append reads the partition's end and sends while holding the append lock; every
    * append to a locked topic takes the same lock, so nothing can land between the two.
+   *
+   * A broker restart outlasts kafkajs's retries; an unconditional append is then tried again, with
+   * backoff, for the outage patience (the lock released between tries). A batch the broker kept
+   * before the connection dropped may so be written twice: raw records carry their natural key and
+   * the processor counts the copy as a duplicate. A conditional append is a decision on the state
+   * it saw: after an outage that decision is the caller's to take again.
    */
   append(
     topic: string,
@@ -190,10 +206,24 @@ export class KafkaEventLog implements EventLog {
     return guard('append', { topic }, () => {
       const condition = options.ifEndIs;
       if (records.length === 0) return Promise.resolve([]);
-      if (!condition && !this.#lockedTopics.has(topic)) return this.#append(topic, records);
-      return this.#lock.holding(`append:${topic}`, async () => {
-        if (condition) await this.#checkEnd(topic, condition.partition, condition.nextOffset);
-        return this.#append(topic, records, condition?.partition);
+      const once = () => {
+        if (!condition && !this.#lockedTopics.has(topic)) return this.#append(topic, records);
+        return this.#lock.holding(`append:${topic}`, async () => {
+          if (condition) await this.#checkEnd(topic, condition.partition, condition.nextOffset);
+          return this.#append(topic, records, condition?.partition);
+        });
+      };
+      if (condition) return once();
+      return outlast(once, {
+        patienceMs: this.#outagePatienceMs,
+        isOutage: isBrokerOutage,
+        onRetry: ({ attempt, delayMs, err }) =>
+          this.#warn('Kafka unavailable: append retried', {
+            topic,
+            attempt,
+            delayMs,
+            err: err instanceof Error ? err.message : String(err),
+          }),
       });
     });
   }
@@ -495,6 +525,44 @@ const UNAVAILABLE = new Set([
   'KafkaJSTimeout',
 ]);
 
+/** kafkajs wraps the error that ended its retries; the chain tells what happened. */
+function errorChain(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = err; e !== undefined && e !== null && chain.length < 8; ) {
+    chain.push(e);
+    const next =
+      (e as { cause?: unknown; originalError?: unknown }).cause ??
+      (e as { originalError?: unknown }).originalError;
+    if (next === e) break;
+    e = next;
+  }
+  return chain;
+}
+
+/**
+ * The broker is gone or busy electing leaders (a restart), rather than refusing the request: a
+ * connection failure anywhere in the chain, or a protocol error Kafka itself marks retriable.
+ */
+export function isBrokerOutage(err: unknown): boolean {
+  if (err instanceof XassetError && !(err instanceof DependencyUnavailableError)) return false;
+  return errorChain(err).some((e) => {
+    const { name, type } = e as { name?: string; type?: string };
+    return UNAVAILABLE.has(name ?? '') || RESTARTING.has(type ?? '');
+  });
+}
+
+/** Protocol errors a broker answers while it starts up again and re-elects partition leaders. */
+const RESTARTING = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'BROKER_NOT_AVAILABLE',
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_ENOUGH_REPLICAS',
+  'REQUEST_TIMED_OUT',
+]);
+
 /**
  * Our errors pass through; a kafkajs error becomes a typed one naming what was being done, so no
  * caller meets a raw client error. A consumer's crash never reaches the CLI's own translation of
@@ -502,9 +570,8 @@ const UNAVAILABLE = new Set([
  */
 function asLogError(err: unknown, operation: string, details: Record<string, unknown>): Error {
   if (err instanceof XassetError) return err;
-  const name = (err as { name?: string } | undefined)?.name ?? '';
   const message = err instanceof Error ? err.message : String(err);
-  if (UNAVAILABLE.has(name))
+  if (errorChain(err).some((e) => UNAVAILABLE.has((e as { name?: string }).name ?? '')))
     return new DependencyUnavailableError('Kafka', 'XASSET_KAFKA_BROKERS', `${operation}: ${message}`, {
       cause: err,
     });

@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PROCESSOR_NAME } from '../../contracts/config.js';
+import type { ProcessStats } from '../../processors/processor.js';
+import { type PrivateStack, startPrivateStack } from '../harness/private-stack.js';
+import { prefixedKafkaBackend } from './crash/backend.js';
+import { pollUntil, runXasset, startXasset } from './crash/xasset.js';
+import {
+  type DrillWorld,
+  expectCaughtUp,
+  expectSandboxRows,
+  type FetchReport,
+  fetchArgs,
+  openDrillWorld,
+  runStatuses,
+  sleep,
+} from './drills/world.js';
+
+/**
+ * Fault drills (the roadmap's Phase E) on a broker and registry of this file's own: stopping the
+ * shared ones would break every other test file. Each drill ends with the tables a clean run
+ * stores and no run left `running`.
+ */
+describe('fault drills: Kafka and the schema registry go away mid-run', () => {
+  let stack: PrivateStack;
+  beforeAll(async () => {
+    stack = await startPrivateStack((line) => console.log(line));
+  });
+  afterAll(async () => {
+    await stack?.close();
+  });
+
+  const world = (from = '20240102', to = '20240112') =>
+    openDrillWorld(prefixedKafkaBackend(stack.brokers, stack.registryUrl), { from, to });
+
+  it('Kafka stopped mid-fetch and started again: the fetch rides it out or fails clearly; a rerun leaves no gap and no double', async () => {
+    const w = await world();
+    try {
+      w.sandbox.setFaults({ '*': { latencyMs: 40 } });
+      const started = Date.now();
+      const fetch = startXasset(fetchArgs(w), w.env);
+      await pollUntil(
+        'the fetch to be well into the range',
+        async () => ((w.sandbox.calls().fut_daily ?? 0) >= 14 ? true : undefined),
+        { timeoutMs: 60_000, everyMs: 20, child: fetch },
+      );
+      const down = Date.now();
+      await stack.stop('kafka');
+      await sleep(3_000);
+      await stack.start('kafka');
+      const outage = Date.now() - down;
+      w.sandbox.setFaults({});
+      const first = await fetch.exited;
+      const took = Date.now() - started;
+      console.log(`[drill] Kafka mid-fetch: outage ${outage} ms, fetch ended after ${took} ms`);
+      // The appends waited the broker out: the run ends ok, its RunFinished written after the outage.
+      expect(first.code, first.stderr.slice(-2_000)).toBe(0);
+      const report = JSON.parse(first.stdout) as FetchReport;
+      expect(report.status).toBe('ok');
+      expect(first.stderr).toMatch(/Kafka unavailable: append retried/);
+      // A rerun finds every cursor at the end of the range: nothing is fetched twice.
+      const again = await runXasset<FetchReport>(fetchArgs(w), w.env);
+      expect(again.status).toBe('ok');
+      expect(again.runs.map((r) => r.stats.rowsEmitted)).toEqual([0]);
+      const processed = await runXasset<ProcessStats>(['process'], w.env);
+      expect(processed.lagAtEnd).toBe(0);
+      expect(processed.deadLettered.total).toBe(0);
+      await expectSandboxRows(w);
+      await expectCaughtUp(w, DEFAULT_PROCESSOR_NAME);
+      expect(Object.values(await runStatuses(w))).toEqual(['ok', 'ok']);
+    } finally {
+      await w.close();
+    }
+  });
+});
