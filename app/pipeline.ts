@@ -140,6 +140,7 @@ export async function processRun(
     topics: options.topics ?? processedTopics(),
     batchSize: runtime.config.pipeline.processBatchSize,
     concurrency: runtime.config.pipeline.processConcurrency,
+    outagePatienceMs: runtime.config.pipeline.outagePatienceMs,
     until: options.until,
     signal: options.signal,
     onProgress: options.onProgress,

@@ -2,9 +2,11 @@ import type pg from 'pg';
 import { rawTopic } from '../contracts/catalog/index.js';
 import {
   DecodeError,
+  DependencyUnavailableError,
   describeGap,
   EventLogError,
   LogBehindStoreError,
+  SchemaRegistryError,
   ValidationError,
   type XassetError,
 } from '../contracts/errors.js';
@@ -20,7 +22,8 @@ import type { TableName } from '../contracts/normalized/tables.js';
 import type { SchemaCodec } from '../infra/codec/schema-codec.js';
 import type { EventLog, LogRecord, OutgoingRecord, Subscription } from '../infra/log/event-log.js';
 import { pipelineMetrics } from '../infra/metrics/registry.js';
-import { withTransaction } from '../infra/store/pg.js';
+import { outageDelay, pause } from '../infra/outage.js';
+import { isConnectionLoss, withTransaction } from '../infra/store/pg.js';
 import { acceptsCopyFromStdin } from '../infra/store/pg-copy.js';
 import { type BatchPlan, type PlannedRow, planBatch, type SourcedRows } from './batch.js';
 import { verifyLogPositions } from './log-check.js';
@@ -98,6 +101,11 @@ export interface ProcessorOptions {
    * `<prefix>market.stock.v1`), for environments sharing one Kafka cluster; none by default.
    */
   topicPrefix?: string;
+  /**
+   * How long a batch whose database connection was lost is redone, with backoff, before the run
+   * fails (a restart, a failover); 0 fails at once.
+   */
+  outagePatienceMs?: number;
 }
 
 const slotOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -188,45 +196,97 @@ export async function runProcessor(options: ProcessorOptions): Promise<ProcessSt
 
   const worker = new ChunkWorker(options, apiOf, positions, stats, staging);
   let stopping = false;
-  let settle!: (err?: unknown) => void;
-  const done = new Promise<void>((resolve, reject) => {
-    settle = (err) => (err === undefined ? resolve() : reject(err));
-  });
+  let settle: (err?: unknown) => void = () => {};
   const onAbort = () => {
     stopping = true;
     settle();
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const peers = options.until === 'caught-up' ? watchPeers(options, positions, caughtUp, settle) : undefined;
+  const peers =
+    options.until === 'caught-up'
+      ? watchPeers(options, positions, caughtUp, (err) => settle(err))
+      : undefined;
 
-  let subscription: Subscription | undefined;
-  try {
-    subscription = await options.log.subscribe({
-      group: options.consumer,
-      topics: options.topics,
-      fromBeginning: true,
-      concurrency: options.concurrency ?? 1,
-      onBatch: async (records) => {
-        for (let start = 0; start < records.length; start += options.batchSize) {
-          if (stopping) throw new Stopping();
-          await worker.process(records.slice(start, start + options.batchSize));
-          options.onProgress?.(snapshot(stats));
-        }
-        if (caughtUp()) settle();
-      },
-      onError: (err) => {
-        if (!(err instanceof Stopping)) settle(err);
-      },
-      onAssigned: checkPositions,
+  /** One subscription, until caught up, aborted, or failed. */
+  const consume = async (): Promise<void> => {
+    let ended = false;
+    const done = new Promise<void>((resolve, reject) => {
+      settle = (err) => (err === undefined ? resolve() : reject(err));
     });
-    await done;
+    let subscription: Subscription | undefined;
+    try {
+      subscription = await options.log.subscribe({
+        group: options.consumer,
+        topics: options.topics,
+        fromBeginning: true,
+        concurrency: options.concurrency ?? 1,
+        onBatch: async (records) => {
+          for (let start = 0; start < records.length; start += options.batchSize) {
+            if (stopping || ended) throw new Stopping();
+            await worker.process(records.slice(start, start + options.batchSize));
+            options.onProgress?.(snapshot(stats));
+          }
+          if (caughtUp()) settle();
+        },
+        onError: (err) => {
+          if (!(err instanceof Stopping)) settle(err);
+        },
+        onAssigned: checkPositions,
+      });
+      await done;
+    } finally {
+      ended = true;
+      // A consumer whose broker is gone may not leave cleanly; the next subscription rejoins anyway.
+      await subscription?.stop().catch(() => {});
+    }
+  };
+
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consume();
+        break;
+      } catch (err) {
+        // `process --follow` is a service: an outage of a dependency is waited out, for as long as
+        // it lasts, and consumption resumes from the positions the database holds.
+        if (options.until !== 'stopped' || stopping || !isOutage(err)) throw err;
+        const delayMs = outageDelay(attempt, 500, RESUME_MAX_DELAY_MS);
+        options.logger?.warn(
+          {
+            consumer: options.consumer,
+            attempt,
+            delayMs,
+            err: err instanceof Error ? err.message : String(err),
+          },
+          'processor lost a dependency; resuming',
+        );
+        await pause(delayMs, options.signal);
+        if (stopping) break;
+        for (const [slot, next] of await readConsumerOffsets(options.pool, options.consumer, options.topics))
+          positions.set(slot, next);
+      }
+    }
   } finally {
     stopping = true;
     if (peers) clearInterval(peers);
     options.signal?.removeEventListener('abort', onAbort);
-    await subscription?.stop();
   }
   return finish();
+}
+
+/** A dependency that came back is noticed within this long by a following processor. */
+const RESUME_MAX_DELAY_MS = 5_000;
+
+/**
+ * A dependency gone for now rather than a refusal: Kafka (typed by its adapter), the registry not
+ * answering, or the database connection lost. Records are never dead-lettered for these.
+ */
+function isOutage(err: unknown): boolean {
+  return (
+    err instanceof DependencyUnavailableError ||
+    (err instanceof SchemaRegistryError && err.details.status === undefined) ||
+    isConnectionLoss(err)
+  );
 }
 
 /** How often a caught-up run reads the offsets the other members of its group stored. */
@@ -340,33 +400,59 @@ class ChunkWorker {
   async process(records: readonly LogRecord[]): Promise<void> {
     const deadLettersSent = new Set<string>();
     const published = new Set<string>();
-    for (let attempt = 1; ; attempt++) {
+    let conflicts = 0;
+    let losses = 0;
+    let lostSince: number | undefined;
+    for (;;) {
       try {
+        // After a failed try the database is the truth: a lost COMMIT may have landed after all,
+        // and another writer may have moved on; records below the stored offsets are skipped.
+        if (conflicts + losses > 0) await this.#refreshPositions();
         await this.#attempt(records, deadLettersSent, published);
         return;
       } catch (err) {
+        if (isConnectionLoss(err)) {
+          losses += 1;
+          lostSince ??= Date.now();
+          const patience = this.options.outagePatienceMs ?? 0;
+          if (Date.now() - lostSince >= patience) {
+            throw new DependencyUnavailableError(
+              'PostgreSQL',
+              'XASSET_DATABASE_URL',
+              `connection lost and not back within ${patience} ms: ${err instanceof Error ? err.message : String(err)}`,
+              { cause: err },
+            );
+          }
+          const delayMs = outageDelay(losses, 250, 5_000);
+          this.options.logger?.warn(
+            { consumer: this.options.consumer, attempt: losses, delayMs, reason: (err as Error).message },
+            'database connection lost; batch redone',
+          );
+          await pause(delayMs, this.options.signal);
+          if (this.options.signal?.aborted) throw err;
+          continue;
+        }
         const retryable = err instanceof OffsetMovedError || err instanceof PredictionMismatch;
         if (!retryable) throw err;
-        if (attempt >= ATTEMPTS) {
+        conflicts += 1;
+        if (conflicts >= ATTEMPTS) {
           throw new EventLogError(
             `consumer ${this.options.consumer}: another writer kept changing the same offsets or rows; is a second processor running under this name?`,
-            { consumer: this.options.consumer, attempts: attempt },
+            { consumer: this.options.consumer, attempts: conflicts },
             { cause: err },
           );
         }
         this.options.logger?.warn(
-          { consumer: this.options.consumer, attempt, reason: err.message },
+          { consumer: this.options.consumer, attempt: conflicts, reason: err.message },
           'batch retried',
         );
-        // Another writer moved on: take the stored offsets again and redo the batch from them.
-        const fresh = await readConsumerOffsets(
-          this.options.pool,
-          this.options.consumer,
-          this.options.topics,
-        );
-        for (const [slot, next] of fresh) this.positions.set(slot, next);
       }
     }
+  }
+
+  async #refreshPositions(): Promise<void> {
+    const fresh = await readConsumerOffsets(this.options.pool, this.options.consumer, this.options.topics);
+    for (const [slot, next] of fresh) this.positions.set(slot, next);
   }
 
   async #attempt(

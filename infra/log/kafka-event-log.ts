@@ -501,6 +501,8 @@ export class KafkaEventLog implements EventLog {
     let count = this.#partitions.get(topic);
     if (count === undefined) {
       const metadata = await this.#admin.fetchTopicMetadata({ topics: [topic] }).catch((err: unknown) => {
+        // A broker that is away is not a topic that is missing: the append waits the outage out.
+        if (isBrokerOutage(err)) throw err;
         throw new EventLogError(`unknown topic ${topic}; create it first`, { topic }, { cause: err });
       });
       count = metadata.topics[0]?.partitions.length;

@@ -14,12 +14,38 @@ export interface PoolOptions {
 }
 
 export function createPool(options: PoolOptions): pg.Pool {
-  if (options.schema === 'public') return new pg.Pool({ connectionString: options.url, max: options.size });
-  return new pg.Pool({
-    connectionString: options.url,
-    max: options.size,
-    Client: clientInSchema(options.schema),
-  });
+  const pool =
+    options.schema === 'public'
+      ? new pg.Pool({ connectionString: options.url, max: options.size })
+      : new pg.Pool({
+          connectionString: options.url,
+          max: options.size,
+          Client: clientInSchema(options.schema),
+        });
+  // A connection the server ends (a restart, pg_terminate_backend) emits 'error' on its client,
+  // idle or checked out; unheard, that event would kill the process. The query in flight rejects
+  // with the same error, which is where it is handled, and the pool drops the broken client.
+  pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
+  return pool;
+}
+
+/** SQLSTATEs of a connection the server ended or refused: admin/crash shutdown, starting up. */
+const CONNECTION_LOST_STATES = new Set(['57P01', '57P02', '57P03']);
+const CONNECTION_LOST_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTCONN']);
+
+/**
+ * The database connection went away (server restarted, backend terminated, network cut) rather
+ * than the statement being refused: the work can be redone on a new connection once it answers.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (CONNECTION_LOST_STATES.has(code) || code.startsWith('08'))) return true;
+    if (typeof code === 'string' && CONNECTION_LOST_CODES.has(code)) return true;
+    if (/^Connection terminated|connection error and is not queryable/.test(e.message)) return true;
+  }
+  return false;
 }
 
 /**
