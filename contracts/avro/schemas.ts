@@ -44,16 +44,27 @@ export function controlEventSchema(
   };
 }
 
+/** The event types appended to the union since a schema, newest last (see earlierControlEventSchemas). */
+const ADDED_AFTER_OFFSETS_RESET = ['AlertResolved', 'PhaseUnfrozen'];
+
+const payloadsWithout = (types: readonly string[]): Record<string, z.ZodType> =>
+  Object.fromEntries(Object.entries(CONTROL_PAYLOADS).filter(([type]) => !types.includes(type)));
+
 /**
  * The control event as published before: first without RunStarted's pools, then without its
- * forcePhase. Events written with them are still in the logs, and read into the current schema
- * with the missing fields null.
+ * forcePhase, then without AlertResolved and PhaseUnfrozen. Events written with them are still in
+ * the logs, and read into the current schema with the missing fields null. Whoever appends the
+ * next event types adds the union as it is now here, so today's records stay readable.
  */
 function earlierControlEventSchemas(): AvroRecordSchema[] {
+  const before = payloadsWithout(ADDED_AFTER_OFFSETS_RESET);
   const runStarted = CONTROL_PAYLOADS.RunStarted;
   const v1 = runStarted.omit({ pools: true, forcePhase: true }).meta({ avroName: 'RunStarted' });
   const v2 = runStarted.omit({ forcePhase: true }).meta({ avroName: 'RunStarted' });
-  return [v1, v2].map((RunStarted) => controlEventSchema({ ...CONTROL_PAYLOADS, RunStarted }));
+  return [
+    ...[v1, v2].map((RunStarted) => controlEventSchema({ ...before, RunStarted })),
+    controlEventSchema(before),
+  ];
 }
 
 export function deadLetterSchema(): AvroRecordSchema {

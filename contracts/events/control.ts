@@ -180,7 +180,37 @@ export const OffsetsReset = z
   })
   .meta({ avroName: 'OffsetsReset' });
 
-/** Every payload by its event type; the order is the Avro union's order, so only append to it. */
+/**
+ * An alert whose condition stopped holding is closed. Logs written before this event closed an
+ * alert with an AlertRaised of severity `info` and a message starting `resolved:`; the alerts
+ * projection still reads those as closes.
+ */
+export const AlertResolved = z
+  .object({
+    alert: z.string().min(1),
+    message: z.string().min(1),
+    /** The AlertRaised this closes; null when none is on record (a close of an alert never raised). */
+    raisedAtOffset: z.number().int().nonnegative().nullable(),
+  })
+  .meta({ avroName: 'AlertResolved' });
+
+/**
+ * A freeze lifted: the gate whose regression froze the phases holds again. Logs written before this
+ * event lifted a freeze only by the next PhaseAdvanced; the phases projection still reads that so.
+ */
+export const PhaseUnfrozen = z
+  .object({
+    phase: Phase,
+    reason: z.string().min(1),
+    /** The gate that holds again (the frozen phase's exit gate). */
+    gate: z.string().min(1),
+  })
+  .meta({ avroName: 'PhaseUnfrozen' });
+
+/**
+ * Every payload by its event type; the order is the Avro union's order, so only append to it (and
+ * keep the union as it was before in contracts/avro/schemas.ts, for the records written with it).
+ */
 export const CONTROL_PAYLOADS = {
   RunStarted,
   RunHeartbeat,
@@ -195,6 +225,8 @@ export const CONTROL_PAYLOADS = {
   AlertRaised,
   CallBudgetLearned,
   OffsetsReset,
+  AlertResolved,
+  PhaseUnfrozen,
 } as const;
 
 export type ControlEventType = keyof typeof CONTROL_PAYLOADS;

@@ -247,19 +247,21 @@ export class PgProjectionReader implements ProjectionReader {
     const { rows } = await this.#pool.query<{
       control_offset: number;
       alert: string;
+      kind: AlertView['kind'];
       severity: AlertView['severity'];
       message: string;
       value: number | null;
       threshold: number | null;
       raised_at: Date;
     }>(
-      `SELECT control_offset, alert, severity, message, value, threshold, raised_at
+      `SELECT control_offset, alert, kind, severity, message, value, threshold, raised_at
          FROM alert ORDER BY control_offset DESC LIMIT $1`,
       [limit],
     );
     return rows.map((r) => ({
       offset: r.control_offset,
       alert: r.alert,
+      kind: r.kind,
       severity: r.severity,
       message: r.message,
       value: r.value,

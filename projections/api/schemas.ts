@@ -386,6 +386,8 @@ export type ExplainView = z.infer<typeof ExplainView>;
 export const AlertView = z.object({
   offset: z.number().int().nonnegative(),
   alert: z.string(),
+  /** `resolved`: the close of the alert of that name (an AlertResolved; its severity is `info`). */
+  kind: z.enum(['raised', 'resolved']),
   severity: Severity,
   message: z.string(),
   value: z.number().nullable(),

@@ -156,7 +156,7 @@ function alertsSection(status: StatusView): string {
     return '<section id="alerts"><h2>Alerts</h2><p class="muted">No alerts.</p></section>';
   const rows = status.alerts.map(
     (a) =>
-      `<tr><td class="sev-${escapeHtml(a.severity)}">${escapeHtml(a.severity)}</td><td>${escapeHtml(a.alert)}</td><td>${escapeHtml(a.message)}</td><td>${escapeHtml(a.value ?? '')}</td><td>${escapeHtml(a.threshold ?? '')}</td><td>${escapeHtml(a.raisedAt)}</td></tr>`,
+      `<tr><td class="sev-${escapeHtml(a.severity)}">${escapeHtml(a.kind === 'resolved' ? 'resolved' : a.severity)}</td><td>${escapeHtml(a.alert)}</td><td>${escapeHtml(a.message)}</td><td>${escapeHtml(a.value ?? '')}</td><td>${escapeHtml(a.threshold ?? '')}</td><td>${escapeHtml(a.raisedAt)}</td></tr>`,
   );
   return `<section id="alerts"><h2>Alerts</h2><table><thead><tr><th>severity</th><th>alert</th><th>message</th><th>value</th><th>threshold</th><th>raised</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
 }

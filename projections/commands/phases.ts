@@ -57,9 +57,9 @@ export interface PhaseResult extends CommandResult {
 
 /**
  * One phase forward, only through the current phase's exit gate. Entering a phase also turns its
- * batch switch on when a freeze had turned it off (a FlagsChanged under the usual rules). An
- * advance is also what lifts a freeze: the gate that must hold again is the exit gate of the phase
- * the freeze rolled back to.
+ * batch switch on when a freeze had turned it off (a FlagsChanged under the usual rules). A frozen
+ * phase is left the same way: its exit gate holding again is what lifts the freeze, recorded as a
+ * PhaseUnfrozen before the PhaseAdvanced (logs written before that event lift it by the advance).
  */
 export function decideAdvancePhase(
   state: ControlState,
@@ -89,7 +89,12 @@ export function decideAdvancePhase(
       { phase: from, gate: exit, failures: [...verdict.failures] },
     );
   }
-  const events: ControlEvent[] = [newControlEvent('PhaseAdvanced', { from, to, gate: exit }, input)];
+  const events: ControlEvent[] = [];
+  if (state.phases.frozen) {
+    const reason = `gate ${exit} holds again${state.phases.frozenReason ? ` (frozen: ${state.phases.frozenReason})` : ''}`;
+    events.push(newControlEvent('PhaseUnfrozen', { phase: from, reason, gate: exit }, input));
+  }
+  events.push(newControlEvent('PhaseAdvanced', { from, to, gate: exit }, input));
   const entered = switchOfPhase(to);
   if (entered && !state.flags.current[entered]) {
     const reason = `phase ${to} entered through gate ${exit}`;

@@ -62,11 +62,11 @@ function passedGates(phase: Phase): ExitGate[] {
  * Advancing needs the current phase's exit gate. Entering P2 (and E) also needs the earlier batch
  * gates still passing (roadmap: "进入 P2 前，MUST 确认 P0/P1 门禁稳定"), given in `held`.
  *
- * A freeze is not a lock of its own: PhaseFrozen rolled the phase back, and the contracts have no
- * unfreeze event, so the next PhaseAdvanced is what lifts it (projections/commands/phases.ts). A
- * frozen phase therefore advances as soon as its exit gate (and the held gates) hold again — the
- * freeze's reason is superseded by that verdict — and while they do not, the refusal says it is
- * frozen beside the failing conditions.
+ * A freeze is not a lock of its own: PhaseFrozen rolled the phase back, and the advance that finds
+ * its exit gate holding again lifts it (a PhaseUnfrozen before the PhaseAdvanced;
+ * projections/commands/phases.ts). A frozen phase therefore advances as soon as its exit gate (and
+ * the held gates) hold again — the freeze's reason is superseded by that verdict — and while they
+ * do not, the refusal says it is frozen beside the failing conditions.
  */
 export function decideAdvance(
   current: Phase,

@@ -18,7 +18,7 @@ import { postVerificationFlags } from './switches.js';
 
 /**
  * The evaluator's policy: given the control state folded from the log and what the store shows
- * now, which GateEvaluated, AlertRaised, PhaseFrozen and FlagsChanged events to append. Pure: the
+ * now, which GateEvaluated, AlertRaised, AlertResolved, PhaseFrozen and FlagsChanged events to append. Pure: the
  * I/O that gathers an Observation and appends the events lives in evaluator.ts.
  */
 
@@ -55,18 +55,11 @@ export interface EvaluationDecision {
   postVerification: FlagName[];
 }
 
-/**
- * There is no event that closes an alert, so a close is recorded as an AlertRaised of the same
- * name with this severity; the threshold alerts themselves are warnings or criticals. An alert is
- * open while the latest event of its name is not a close.
- */
-export const RESOLVED_SEVERITY = 'info' as const;
-
-/** The latest AlertRaised per name, for the names whose latest is not a close. */
+/** The latest alert entry per name, for the names whose latest is not a close. */
 export function openAlerts(alerts: AlertsState): Map<string, AlertEntry> {
   const latest = new Map<string, AlertEntry>();
   for (const entry of alerts.alerts) latest.set(entry.alert, entry);
-  return new Map([...latest].filter(([, entry]) => entry.severity !== RESOLVED_SEVERITY));
+  return new Map([...latest].filter(([, entry]) => entry.kind !== 'resolved'));
 }
 
 export function decideEvaluation(
@@ -87,16 +80,15 @@ export function decideEvaluation(
     const entry = open.get(name) as AlertEntry;
     return {
       alert: name,
-      severity: RESOLVED_SEVERITY,
-      message: `resolved: ${name} no longer holds (raised at offset ${entry.offset})`,
-      value: null,
-      threshold: entry.threshold,
-    } satisfies AlertPayload;
+      message: `${name} no longer holds (raised at offset ${entry.offset})`,
+      raisedAtOffset: entry.offset,
+    } satisfies ControlPayload<'AlertResolved'>;
   });
 
   const events: ControlEvent[] = [
     ...recorded.map((payload) => newControlEvent('GateEvaluated', payload, stamp)),
-    ...[...raised, ...closes].map((payload) => newControlEvent('AlertRaised', payload, stamp)),
+    ...raised.map((payload) => newControlEvent('AlertRaised', payload, stamp)),
+    ...closes.map((payload) => newControlEvent('AlertResolved', payload, stamp)),
   ];
 
   const freeze = decideGateRegression(state, observation.snapshot, judged);

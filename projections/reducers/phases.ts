@@ -12,7 +12,10 @@ export const previousPhase = (phase: Phase): Phase | null => PHASES[PHASES.index
 
 export interface PhasesState {
   phase: Phase;
-  /** Set by PhaseFrozen: the phases after `phase` stay closed until the next PhaseAdvanced. */
+  /**
+   * Set by PhaseFrozen: the phases after `phase` stay closed until PhaseUnfrozen (or, in logs
+   * written before that event existed, the next PhaseAdvanced) lifts it.
+   */
   frozen: boolean;
   frozenReason: string | null;
   /** Offset and occurredAt of the last phase event applied; null before any. */
@@ -33,6 +36,10 @@ export const phasesReducer: Reducer<PhasesState> = {
       const { from, to } = event.payload;
       if (from !== state.phase || to !== nextPhase(from)) return state;
       return { phase: to, frozen: false, frozenReason: null, offset: meta.offset, at: event.occurredAt };
+    }
+    if (event.type === 'PhaseUnfrozen') {
+      if (!state.frozen || event.payload.phase !== state.phase) return state;
+      return { ...state, frozen: false, frozenReason: null, offset: meta.offset, at: event.occurredAt };
     }
     if (event.type === 'PhaseFrozen') {
       const { phase, reason, rolledBackTo } = event.payload;

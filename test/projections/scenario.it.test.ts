@@ -446,7 +446,7 @@ describe('the roadmap scenario on Kafka + registry + PostgreSQL 15', () => {
       now: T + 115 * MIN,
       exit: again,
     });
-    expect(unfrozen.events.map((e) => e.type)).toEqual(['PhaseAdvanced', 'FlagsChanged']);
+    expect(unfrozen.events.map((e) => e.type)).toEqual(['PhaseUnfrozen', 'PhaseAdvanced', 'FlagsChanged']);
     await runner.catchUp();
     expect(await readPhase(db.pool)).toMatchObject({ phase: 'C', frozen: false, frozenReason: null });
     expect((await reader.readFlags()).stored.p1Enabled).toBe(true);

@@ -79,6 +79,36 @@ describe('SingleObjectCodec', () => {
     expect((await readOld(1, started)).payload).toEqual({ ...started, forcePhase: null });
   });
 
+  it("reads a log written before AlertResolved and PhaseUnfrozen, and writes those with today's schema", async () => {
+    const before = topicSchemas()
+      .find((t) => t.topic === CONTROL_TOPIC)
+      ?.earlier?.at(-1);
+    const writer = avro.Type.forSchema(before as avro.Schema);
+    const header = Buffer.concat([
+      Buffer.from([0xc3, 0x01]),
+      fingerprintBytes(rabinFingerprint(JSON.stringify(writer.schema()))),
+    ]);
+    // Before, a close was an AlertRaised of severity info; such records still decode as they were.
+    for (const type of ['AlertRaised', 'PhaseFrozen', 'OffsetsReset'] as const) {
+      const event = controlEvent(type);
+      const decoded = controlEventFromWire(
+        await codec.decode(
+          CONTROL_TOPIC,
+          Buffer.concat([header, writer.toBuffer(controlEventToWire(event))]),
+        ),
+      );
+      expect(decoded).toEqual(event);
+    }
+    // The old union has no branch for the new events; today's schema writes and reads them.
+    expect(() => writer.toBuffer(controlEventToWire(controlEvent('AlertResolved')))).toThrow();
+    for (const type of ['AlertResolved', 'PhaseUnfrozen'] as const) {
+      const event = controlEvent(type);
+      const bytes = await codec.encode(CONTROL_TOPIC, controlEventToWire(event));
+      expect(bytes.subarray(0, 10).equals(header)).toBe(false);
+      expect(controlEventFromWire(await codec.decode(CONTROL_TOPIC, bytes))).toEqual(event);
+    }
+  });
+
   it('tells topics apart by fingerprint', async () => {
     const control = await codec.encode(CONTROL_TOPIC, value);
     const dlq = await codec.encode('xasset.dlq.v1', {

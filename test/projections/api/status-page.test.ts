@@ -31,6 +31,7 @@ const status: StatusView = {
     {
       offset: 9,
       alert: 'coverage',
+      kind: 'raised',
       severity: 'critical',
       message: HOSTILE,
       value: 0.5,

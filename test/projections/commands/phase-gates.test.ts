@@ -59,7 +59,7 @@ describe('advancePhaseThroughGates: the roadmap rules and the log rules on one s
     expect(refused.details).toMatchObject({ phase: 'B', frozen: true, gate: 'p0' });
 
     const decided = advance(state, pass('p0'));
-    expect(decided.events.map((e) => e.type)).toEqual(['PhaseAdvanced', 'FlagsChanged']);
+    expect(decided.events.map((e) => e.type)).toEqual(['PhaseUnfrozen', 'PhaseAdvanced', 'FlagsChanged']);
     state = apply(state, decided.events);
     expect(state.phases).toMatchObject({ phase: 'C', frozen: false, frozenReason: null });
     expect(state.flags.current.p1Enabled).toBe(true);

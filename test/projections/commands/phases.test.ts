@@ -112,7 +112,14 @@ describe('freezePhase', () => {
       decideFreezePhase(walkTo('C'), { actor: 'ops', gateVerdict: fail('p0'), now: T0 }).events,
     );
     const decided = advance(frozen, pass('p0'));
-    expect(decided.events.map((e) => e.type)).toEqual(['PhaseAdvanced', 'FlagsChanged']);
+    expect(decided.events.map((e) => e.type)).toEqual(['PhaseUnfrozen', 'PhaseAdvanced', 'FlagsChanged']);
+    expect(decided.events[0]?.payload).toEqual({
+      phase: 'B',
+      reason: 'gate p0 holds again (frozen: gate p0 regressed)',
+      gate: 'p0',
+    });
+    // The lift alone: still in B, no longer frozen.
+    expect(apply(frozen, decided.events.slice(0, 1)).phases).toMatchObject({ phase: 'B', frozen: false });
     const after = apply(frozen, decided.events);
     expect(after.phases).toMatchObject({ phase: 'C', frozen: false });
     expect(after.flags.current.p1Enabled).toBe(true);

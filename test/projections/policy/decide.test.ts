@@ -13,7 +13,6 @@ import {
   decideEvaluation,
   type Observation,
   openAlerts,
-  RESOLVED_SEVERITY,
   sameVerdict,
   settledThrough,
 } from '../../../projections/policy/decide.js';
@@ -230,8 +229,10 @@ describe('decideEvaluation: alerts', () => {
     ]);
     const cleared = decideEvaluation(state, observe(state), context);
     expect(cleared.resolved).toEqual([ALERTS.residue]);
-    const close = cleared.events.find((e) => e.type === 'AlertRaised');
-    expect(close?.payload).toMatchObject({ alert: ALERTS.residue, severity: RESOLVED_SEVERITY });
+    expect(cleared.events.filter((e) => e.type === 'AlertRaised')).toEqual([]);
+    const close = cleared.events.find((e) => e.type === 'AlertResolved');
+    const raisedAt = openAlerts(state.alerts).get(ALERTS.residue)?.offset;
+    expect(close?.payload).toMatchObject({ alert: ALERTS.residue, raisedAtOffset: raisedAt });
     state = apply(state, cleared.events);
     expect(openAlerts(state.alerts).size).toBe(0);
     const quiet = decideEvaluation(state, observe(state), context);

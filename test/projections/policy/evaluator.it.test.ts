@@ -28,7 +28,6 @@ import {
   newControlEvent,
 } from '../../../projections/log/control-log.js';
 import { ControlView } from '../../../projections/log/control-view.js';
-import { RESOLVED_SEVERITY } from '../../../projections/policy/decide.js';
 import {
   type EvaluateOptions,
   type EvaluationResult,
@@ -236,7 +235,7 @@ describe('the gate and alert evaluator on PostgreSQL 15 with the embedded log', 
     expect(cleared.resolved.sort()).toEqual(
       [ALERTS.consumerLag(DEFAULT_PROCESSOR_NAME), ALERTS.residue].sort(),
     );
-    const closes = (await readAlerts(db.pool, { severity: RESOLVED_SEVERITY })).map((a) => a.alert);
+    const closes = (await readAlerts(db.pool, { kind: 'resolved' })).map((a) => a.alert);
     expect(closes.sort()).toEqual([...cleared.resolved].sort());
     expect((await phaseOf()).phase).toBe('C');
   });

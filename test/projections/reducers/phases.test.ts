@@ -40,7 +40,27 @@ describe('phases projection', () => {
     expect(state.offset).toBe(0);
   });
 
-  it('given C, when C freezes back to B, then the phase is B and frozen with the reason; the next advance lifts it', () => {
+  it('given a freeze back to B, PhaseUnfrozen of B lifts it in place; one of another phase, or unfrozen, changes nothing', () => {
+    const frozen = [
+      advance('A', 'B'),
+      advance('B', 'C'),
+      ev('PhaseFrozen', { phase: 'C', reason: 'p0 regressed', rolledBackTo: 'B' }),
+    ];
+    const lifted = given(phasesReducer, ...frozen).when(
+      ev('PhaseUnfrozen', { phase: 'B', reason: 'gate p0 holds again', gate: 'p0' }, T0 + 7),
+    );
+    expect(lifted).toEqual({ phase: 'B', frozen: false, frozenReason: null, offset: 3, at: T0 + 7 });
+    const other = given(phasesReducer, ...frozen).when(
+      ev('PhaseUnfrozen', { phase: 'C', reason: 'x', gate: 'p1' }),
+    );
+    expect(other).toMatchObject({ phase: 'B', frozen: true, offset: 2 });
+    const notFrozen = given(phasesReducer, advance('A', 'B')).when(
+      ev('PhaseUnfrozen', { phase: 'B', reason: 'x', gate: 'p0' }),
+    );
+    expect(notFrozen).toMatchObject({ phase: 'B', frozen: false, offset: 0 });
+  });
+
+  it('given C, when C freezes back to B, then the phase is B and frozen with the reason; in logs from before PhaseUnfrozen, the next advance lifts it', () => {
     const frozen = given(phasesReducer, advance('A', 'B'), advance('B', 'C')).when(
       ev('PhaseFrozen', { phase: 'C', reason: 'p0 regressed', rolledBackTo: 'B' }, T0 + 5),
     );

@@ -154,7 +154,12 @@ export async function readGateHistory(
 /** Alerts, newest first. */
 export async function readAlerts(
   pool: Queryable,
-  options: { alert?: string; severity?: AlertEntry['severity']; limit?: number } = {},
+  options: {
+    alert?: string;
+    severity?: AlertEntry['severity'];
+    kind?: AlertEntry['kind'];
+    limit?: number;
+  } = {},
 ): Promise<AlertEntry[]> {
   const where: string[] = [];
   const params: unknown[] = [limitOf(options.limit, 100)];
@@ -165,6 +170,10 @@ export async function readAlerts(
   if (options.severity !== undefined) {
     params.push(options.severity);
     where.push(`severity = $${params.length}`);
+  }
+  if (options.kind !== undefined) {
+    params.push(options.kind);
+    where.push(`kind = $${params.length}`);
   }
   const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   return select(
