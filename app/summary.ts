@@ -1,5 +1,6 @@
 import { addDays, daysBetween } from '../contracts/dates.js';
 import type { ProcessStats } from '../processors/processor.js';
+import type { SkippedEndpoint } from '../producers/fetch/planner.js';
 import type { FetchRunResult } from '../producers/fetch/run.js';
 import { exitCodeOfRun } from './failure.js';
 
@@ -41,10 +42,15 @@ export function fetchFacts(run: FetchRunResult & { from?: string; to?: string })
   const s = run.stats;
   const lines: [string, string][] = [];
   if (run.from !== undefined && run.to !== undefined) lines.push(['range', `${run.from} … ${run.to}`]);
+  const skipped =
+    run.skipped.length > 0
+      ? `; ${n(run.endpoints.planned)} endpoints planned, ${n(run.skipped.length)} skipped`
+      : '';
   lines.push([
     'fetch',
     `${run.status} (exit ${exitCodeOfRun(run.status)}): ${n(run.tasks.done)} of ${n(run.tasks.total)} tasks done, ` +
-      `${n(run.tasks.failed)} failed, ${n(run.tasks.skipped)} not reached; ${n(s.requests)} calls, ${n(s.retries)} retries`,
+      `${n(run.tasks.failed)} failed, ${n(run.tasks.notReached)} not reached${skipped}; ` +
+      `${n(s.requests)} calls, ${n(s.retries)} retries`,
   ]);
   const calendarOnly = s.rowsFetched - s.rowsEmitted;
   lines.push([
@@ -52,11 +58,8 @@ export function fetchFacts(run: FetchRunResult & { from?: string; to?: string })
     `${n(s.rowsFetched)} fetched, ${n(s.rowsEmitted)} emitted` +
       (calendarOnly > 0 ? ` (${n(calendarOnly)} calendar rows of days already covered, read to plan)` : ''),
   ]);
-  if (run.skipped.length > 0)
-    lines.push([
-      'not planned',
-      run.skipped.map((k) => `${k.apiName} (${SKIP_WORDS[k.reason] ?? k.reason})`).join(', '),
-    ]);
+  for (const [detail, apis] of skipsByDetail(run.skipped))
+    lines.push(['skipped', `${apis.join(', ')}: ${detail}`]);
   const failed = new Map<string, string>();
   for (const f of run.failures) if (!failed.has(f.apiName)) failed.set(f.apiName, `${f.code}: ${f.message}`);
   for (const [api, why] of failed) lines.push([`failed ${api}`, why.slice(0, 200)]);
@@ -64,27 +67,63 @@ export function fetchFacts(run: FetchRunResult & { from?: string; to?: string })
   return lines;
 }
 
-/** A daily job (one run per stage) as summary lines: its outcome, then each run labelled by stage. */
-export function jobFacts(job: {
+/** Skipped endpoints grouped by their reason in words, so twelve switched-off endpoints are one line. */
+function skipsByDetail(skipped: readonly SkippedEndpoint[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const k of skipped) out.set(k.detail, [...(out.get(k.detail) ?? []), k.apiName]);
+  return out;
+}
+
+/** What a job that did nothing says instead of a bare ok: every stage shut, or every endpoint skipped. */
+export function jobNote(job: JobView): string | null {
+  if (job.stages.length === 0) {
+    const why = Object.values(job.notInForce).flatMap((d) => (d === undefined ? [] : [d.detail]));
+    const shut = job.closedByPhase.length > 0 ? `the phase shuts ${job.closedByPhase.join(', ')}` : '';
+    return `nothing ran: ${[shut, ...why].filter((w) => w !== '').join('; ') || 'nothing selected is switched on'}`;
+  }
+  const runs = job.stages.map((s) => s.run);
+  if (runs.some((r) => r.tasks.total > 0)) return null;
+  const skipped = runs.flatMap((r) => r.skipped);
+  if (skipped.length === 0) return 'nothing fetched: the selection has no endpoint to plan';
+  const reasons = new Map<string, number>();
+  for (const k of skipped) reasons.set(k.reason, (reasons.get(k.reason) ?? 0) + 1);
+  const counted = [...reasons]
+    .map(([reason, count]) => `${count} ${SKIP_WORDS[reason] ?? reason}`)
+    .join(', ');
+  return `nothing fetched: all ${skipped.length} endpoints skipped (${counted})`;
+}
+
+/** The parts of a daily job the summaries read. */
+export interface JobView {
   status: string;
   stages: readonly { stage: { name: string }; from: string; to: string; run: FetchRunResult }[];
   notRun: readonly string[];
-}): [string, string][] {
-  const lines: [string, string][] = [['job', `${job.status} (exit ${exitCodeOfRun(job.status)})`]];
+  closedByPhase: readonly string[];
+  notInForce: Readonly<Record<string, { detail: string } | undefined>>;
+}
+
+/** A daily job (one run per stage) as summary lines: its outcome, then each run labelled by stage. */
+export function jobFacts(job: JobView): [string, string][] {
+  const note = jobNote(job);
+  const lines: [string, string][] = [
+    ['job', `${job.status} (exit ${exitCodeOfRun(job.status)})${note === null ? '' : `: ${note}`}`],
+  ];
   for (const s of job.stages) {
     for (const [label, value] of fetchFacts({ ...s.run, from: s.from, to: s.to }))
       lines.push([`${s.stage.name} ${label}`, value]);
   }
   if (job.notRun.length > 0) lines.push(['not run', job.notRun.join(', ')]);
+  if (job.closedByPhase.length > 0) lines.push(['shut by phase', job.closedByPhase.join(', ')]);
   return lines;
 }
 
-/** Why an endpoint planned nothing, in words. */
+/** Each skip reason in words, for counts. */
 const SKIP_WORDS: Readonly<Record<string, string>> = {
   switch_off: 'switched off',
-  no_pool: 'no instruments to fetch',
-  not_today: 'realtime: today is not an open day in the range',
-  up_to_date: 'its cursor already covers the range',
+  phase: 'not open in this phase',
+  no_pool: 'with no instruments to fetch',
+  not_today: 'realtime outside today',
+  up_to_date: 'up to date',
 };
 
 export function processFacts(p: ProcessStats): [string, string][] {

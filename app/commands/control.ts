@@ -16,11 +16,24 @@ import { evaluateOnce } from '../../projections/policy/evaluator.js';
 import { switchStates } from '../../projections/policy/switches.js';
 import { reapStaleRuns } from '../../projections/reaper/reaper.js';
 import { verifyProjections } from '../../projections/replay/rebuild.js';
+import {
+  flagsChangeFacts,
+  flagsFacts,
+  flagsHistoryFacts,
+  gateEvaluateFacts,
+  gateSnapshotFacts,
+  phaseAdvanceFacts,
+  phaseFacts,
+  probeFacts,
+  reapFacts,
+  verifyFacts,
+} from '../control-summary.js';
 import { matrixPools } from '../daily-job.js';
 import { exitVerdict } from '../phase.js';
 import { processedTopics, projectRun, startConfiguredSandbox, tushareSource } from '../pipeline.js';
 import { type Runtime, setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
+import { facts } from '../summary.js';
 import { positiveInt } from './args.js';
 import type { CommandContext } from './context.js';
 
@@ -29,7 +42,8 @@ const FIRST_MS = 100_000_000_000;
 
 /** The control plane: serve, gate, flags, phase, probe, projections, reap. */
 export function registerControlCommands(ctx: CommandContext): void {
-  const { program, config, logger, withRuntime, print } = ctx;
+  const { program, config, logger, withRuntime, report } = ctx;
+  const JSON_HELP = 'print the full JSON document (the default when stdout is not a terminal)';
 
   /** Store and log set up, projections caught up with the log: what every command here reads. */
   const withControl = <T>(work: (runtime: Runtime) => Promise<T>): Promise<T> =>
@@ -68,22 +82,22 @@ export function registerControlCommands(ctx: CommandContext): void {
     .command('snapshot')
     .description('every gate on both clocks, as GET /gates/snapshot serves it')
     .option('--as-of <YYYYMMDD>', 'evaluate the as-of clock at this trade date')
-    .action(async (options: { asOf?: string }) => {
+    .option('--json', JSON_HELP)
+    .action(async (options: { asOf?: string; json?: boolean }) => {
       if (options.asOf !== undefined && !isYmd(options.asOf))
         throw new ValidationError('command line', [
           { path: '--as-of', message: 'expected a date as YYYYMMDD' },
         ]);
-      await withControl(async (runtime) =>
-        print(
-          await takeGateSnapshot(
-            runtime.pool,
-            runtime.config.gates,
-            options.asOf ?? null,
-            undefined,
-            matrixPools(runtime),
-          ),
-        ),
-      );
+      await withControl(async (runtime) => {
+        const snapshot = await takeGateSnapshot(
+          runtime.pool,
+          runtime.config.gates,
+          options.asOf ?? null,
+          undefined,
+          matrixPools(runtime),
+        );
+        report(snapshot, () => facts(gateSnapshotFacts(snapshot)), options);
+      });
     });
 
   gate
@@ -92,7 +106,8 @@ export function registerControlCommands(ctx: CommandContext): void {
       'one evaluator round: record changed gate verdicts, raise or close threshold alerts, freeze a regressed phase',
     )
     .option('--actor <name>', 'who, kept with what is appended', 'cli')
-    .action((options: { actor: string }) =>
+    .option('--json', JSON_HELP)
+    .action((options: { actor: string; json?: boolean }) =>
       withControl(async (runtime) => {
         const result = await evaluateOnce(
           { ...portsOf(runtime), pool: runtime.pool },
@@ -106,7 +121,7 @@ export function registerControlCommands(ctx: CommandContext): void {
           },
         );
         await projectRun(runtime);
-        print({
+        const evaluated = {
           offsets: result.offsets,
           gates: result.recorded,
           alertsRaised: result.raised,
@@ -114,7 +129,8 @@ export function registerControlCommands(ctx: CommandContext): void {
           freeze: result.freeze,
           postVerification: result.postVerification,
           appended: result.events.map((e) => e.type),
-        });
+        };
+        report(evaluated, () => facts(gateEvaluateFacts(evaluated)), options);
       }),
     );
 
@@ -122,7 +138,13 @@ export function registerControlCommands(ctx: CommandContext): void {
   flags
     .command('show')
     .description('stored and effective flags, as GET /flags serves them')
-    .action(() => withControl(async (runtime) => print(await reader(runtime).readFlags())));
+    .option('--json', JSON_HELP)
+    .action((options: { json?: boolean }) =>
+      withControl(async (runtime) => {
+        const view = await reader(runtime).readFlags();
+        report(view, () => facts(flagsFacts(view)), options);
+      }),
+    );
 
   flags
     .command('set')
@@ -130,7 +152,8 @@ export function registerControlCommands(ctx: CommandContext): void {
     .argument('<changes...>', 'switches as name=true or name=false')
     .requiredOption('--reason <text>', 'why, kept with the change')
     .option('--actor <name>', 'who, kept with the change', 'cli')
-    .action((changes: string[], options: { reason: string; actor: string }) => {
+    .option('--json', JSON_HELP)
+    .action((changes: string[], options: { reason: string; actor: string; json?: boolean }) => {
       const parsed = parseChanges(changes);
       return withControl(async (runtime) => {
         const result = await setFlags(portsOf(runtime), {
@@ -140,7 +163,8 @@ export function registerControlCommands(ctx: CommandContext): void {
           now: Date.now(),
         });
         await projectRun(runtime);
-        print(flagsReply(result));
+        const reply = flagsReply(result);
+        report(reply, () => facts(flagsChangeFacts(reply)), options);
       });
     });
 
@@ -148,9 +172,13 @@ export function registerControlCommands(ctx: CommandContext): void {
     .command('history')
     .description('every flags change, newest first, as GET /flags/history serves them')
     .option('--limit <n>', 'at most this many', '100')
-    .action((options: { limit: string }) => {
+    .option('--json', JSON_HELP)
+    .action((options: { limit: string; json?: boolean }) => {
       const limit = positiveInt(options.limit, '--limit');
-      return withControl(async (runtime) => print(await reader(runtime).readFlagsHistory(limit)));
+      return withControl(async (runtime) => {
+        const history = await reader(runtime).readFlagsHistory(limit);
+        report(history, () => facts(flagsHistoryFacts(history)), options);
+      });
     });
 
   flags
@@ -162,7 +190,8 @@ export function registerControlCommands(ctx: CommandContext): void {
     )
     .requiredOption('--reason <text>', 'why, kept with the change')
     .option('--actor <name>', 'who, kept with the change', 'cli')
-    .action((options: { to: string; reason: string; actor: string }) => {
+    .option('--json', JSON_HELP)
+    .action((options: { to: string; reason: string; actor: string; json?: boolean }) => {
       const to = parsePoint(options.to);
       return withControl(async (runtime) => {
         const result = await rollbackFlags(portsOf(runtime), {
@@ -172,7 +201,8 @@ export function registerControlCommands(ctx: CommandContext): void {
           now: Date.now(),
         });
         await projectRun(runtime);
-        print({ ...flagsReply(result), restoredFromOffset: result.restoredFromOffset });
+        const reply = { ...flagsReply(result), restoredFromOffset: result.restoredFromOffset };
+        report(reply, () => facts(flagsChangeFacts(reply)), options);
       });
     });
 
@@ -182,14 +212,15 @@ export function registerControlCommands(ctx: CommandContext): void {
     .description(
       'the current phase, whether it is frozen, what may run, and every condition the next phase still needs, in words',
     )
-    .action(() =>
+    .option('--json', JSON_HELP)
+    .action((options: { json?: boolean }) =>
       withControl(async (runtime) => {
         const state = await foldControlLog(portsOf(runtime));
         const { phase: current, frozen, frozenReason } = state.phases;
         const { exit, held } = await exitVerdict(runtime, state);
         const decision = decideAdvance(current, frozen, exit, held);
         const unmet = decision.allowed ? [] : decision.reasons;
-        print({
+        const shown = {
           current,
           frozen,
           frozenReason,
@@ -198,7 +229,8 @@ export function registerControlCommands(ctx: CommandContext): void {
           mayAdvance: decision.allowed,
           unmet: explainConditions(unmet),
           switches: switchStates(state.flags.current, state.phases),
-        });
+        };
+        report(shown, () => facts(phaseFacts(shown)), options);
       }),
     );
 
@@ -206,7 +238,8 @@ export function registerControlCommands(ctx: CommandContext): void {
     .command('advance')
     .description("one phase forward through the current phase's exit gate (refused while it fails)")
     .option('--actor <name>', 'who, kept with the change', 'cli')
-    .action((options: { actor: string }) =>
+    .option('--json', JSON_HELP)
+    .action((options: { actor: string; json?: boolean }) =>
       withControl(async (runtime) => {
         const ports = portsOf(runtime);
         const state = await foldControlLog(ports);
@@ -220,24 +253,26 @@ export function registerControlCommands(ctx: CommandContext): void {
             held,
           });
           await projectRun(runtime);
-          print({
-            advanced: true,
+          const advanced = {
+            advanced: true as const,
             from,
             to: result.phase,
             liftedFreeze: frozen,
             exit,
             offsets: result.offsets,
-          });
+          };
+          report(advanced, () => facts(phaseAdvanceFacts(advanced)), options);
         } catch (err) {
           if (err instanceof CommandRefusedError) {
-            print({
-              advanced: false,
+            const refused = {
+              advanced: false as const,
               phase: from,
               frozen,
               exit,
               reasons: err.reasons,
               unmet: explainConditions(err.reasons),
-            });
+            };
+            report(refused, () => facts(phaseAdvanceFacts(refused)), options);
           }
           throw err;
         }
@@ -252,10 +287,11 @@ export function registerControlCommands(ctx: CommandContext): void {
     .option('--ts-code <code>', 'the instrument for endpoints fetched per instrument')
     .option('--params <json>', 'the exact params to send instead of the planned tiny query')
     .option('--actor <name>', 'who, kept with the result', 'cli')
+    .option('--json', JSON_HELP)
     .action(
       async (
         apiName: string,
-        options: { sandbox?: boolean; tsCode?: string; params?: string; actor: string },
+        options: { sandbox?: boolean; tsCode?: string; params?: string; actor: string; json?: boolean },
       ) => {
         const spec = endpoint(apiName);
         const params = options.params
@@ -274,7 +310,8 @@ export function registerControlCommands(ctx: CommandContext): void {
             now: Date.now(),
           });
           await projectRun(runtime);
-          print({ apiName: spec.apiName, params, ...outcome, offset: recorded.offsets[0] ?? null });
+          const probed = { apiName: spec.apiName, params, ...outcome, offset: recorded.offsets[0] ?? null };
+          report(probed, () => facts(probeFacts(probed)), options);
         });
       },
     );
@@ -283,11 +320,12 @@ export function registerControlCommands(ctx: CommandContext): void {
   projections
     .command('verify')
     .description('rebuild every projection from offset 0 into fresh tables and compare (exit 1 if different)')
-    .action(() =>
+    .option('--json', JSON_HELP)
+    .action((options: { json?: boolean }) =>
       withRuntime(config(), async (runtime) => {
         await setUp(runtime);
         const verified = await verifyProjections({ ...portsOf(runtime), pool: runtime.pool });
-        print(verified);
+        report(verified, () => facts(verifyFacts(verified)), options);
         if (!verified.equal) process.exitCode = 1;
       }),
     );
@@ -296,13 +334,15 @@ export function registerControlCommands(ctx: CommandContext): void {
     .command('reap')
     .description('close runs silent past their heartbeat timeout as abandoned, once')
     .option('--timeout-ms <ms>', "override every run's own heartbeat timeout")
-    .action((options: { timeoutMs?: string }) => {
+    .option('--json', JSON_HELP)
+    .action((options: { timeoutMs?: string; json?: boolean }) => {
       const timeoutMs =
         options.timeoutMs === undefined ? undefined : positiveInt(options.timeoutMs, '--timeout-ms');
       return withControl(async (runtime) => {
         const result = await reapStaleRuns(portsOf(runtime), { now: Date.now(), timeoutMs });
         await projectRun(runtime);
-        print({ reaped: result.reaped, offsets: result.offsets });
+        const reaped = { reaped: result.reaped, offsets: result.offsets };
+        report(reaped, () => facts(reapFacts(reaped)), options);
       });
     });
 }

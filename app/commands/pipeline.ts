@@ -38,6 +38,7 @@ import {
   catchUpFacts,
   facts,
   jobFacts,
+  jobNote,
   processFacts,
 } from '../summary.js';
 import { positiveInt } from './args.js';
@@ -501,6 +502,8 @@ type StageProgress = FetchProgress & { stage: string };
 function jobReport(job: JobResult) {
   return {
     status: job.status,
+    /** Set when the job did nothing (every stage shut, every endpoint skipped), and why. */
+    note: jobNote(job),
     runs: job.stages.map((s) => ({
       stage: s.stage.name,
       chain: s.stage.chain,
@@ -510,6 +513,7 @@ function jobReport(job: JobResult) {
       from: s.from,
       to: s.to,
       tasks: s.run.tasks,
+      endpoints: s.run.endpoints,
       calls: s.run.calls,
       stats: s.run.stats,
       error: s.run.error,

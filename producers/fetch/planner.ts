@@ -84,6 +84,8 @@ export type SkipReason = 'switch_off' | 'phase' | 'no_pool' | 'not_today' | 'up_
 export interface SkippedEndpoint {
   apiName: ApiName;
   reason: SkipReason;
+  /** The reason in words, with the switch, cursor or day it turned on. */
+  detail: string;
 }
 
 export interface FetchPlan {
@@ -183,12 +185,29 @@ export function closedBy(
   spec: EndpointSpec,
   input: Pick<PlanInput, 'flags' | 'phase' | 'forcePhase'>,
 ): 'switch_off' | 'phase' | null {
-  if (input.phase === undefined) return isSwitchedOn(spec, input.flags) ? null : 'switch_off';
+  return closedWhy(spec, input)?.reason ?? null;
+}
+
+/** closedBy with its reason in words: the switch that is off, or what the phase still shuts. */
+export function closedWhy(
+  spec: EndpointSpec,
+  input: Pick<PlanInput, 'flags' | 'phase' | 'forcePhase'>,
+): { reason: 'switch_off' | 'phase'; detail: string } | null {
+  if (input.phase === undefined) {
+    if (isSwitchedOn(spec, input.flags)) return null;
+    const detail = input.flags[spec.switch]
+      ? `${spec.switch} has no effect while p2Enabled is false`
+      : `${spec.switch} is false`;
+    return { reason: 'switch_off', detail };
+  }
   const state = switchStates(input.flags, input.phase, { forcePhase: input.forcePhase === true })[
     spec.switch
   ];
   if (state.effective) return null;
-  return state.reason === 'phase' ? 'phase' : 'switch_off';
+  return {
+    reason: state.reason === 'phase' ? 'phase' : 'switch_off',
+    detail: state.detail ?? `${spec.switch} is not in force`,
+  };
 }
 
 interface Ranked {
@@ -216,14 +235,14 @@ export function planFetch(input: PlanInput): FetchPlan {
   for (const spec of selectEndpoints(input.endpoints)) {
     if (spec.apiName === CALENDAR_API) continue;
     const apiName = spec.apiName as ApiName;
-    const closed = closedBy(spec, input);
+    const closed = closedWhy(spec, input);
     if (closed !== null) {
-      skipped.push({ apiName, reason: closed });
+      skipped.push({ apiName, ...closed });
       continue;
     }
     const planned = planEndpoint(spec, input, openDates);
     if ('skip' in planned) {
-      skipped.push({ apiName, reason: planned.skip });
+      skipped.push({ apiName, reason: planned.skip, detail: planned.detail });
       continue;
     }
     const catalogIndex = order.get(spec.apiName) ?? 0;
@@ -249,7 +268,12 @@ function rankOf(spec: EndpointSpec): number {
   return spec.fetchMode === 'snapshot' ? 0 : 1;
 }
 
-type Planned = { tasks: FetchTask[] } | { skip: SkipReason };
+type Planned = { tasks: FetchTask[] } | { skip: SkipReason; detail: string };
+
+const noPool = (apiName: string): Planned => ({
+  skip: 'no_pool',
+  detail: `no instruments to fetch: the ${apiName} pool is empty (no stored reference data matches it yet)`,
+});
 
 function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly string[]): Planned {
   if (isRealtime(spec)) return planRealtime(spec, input, openDates);
@@ -275,7 +299,7 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
     }
     case 'ts_code': {
       const pool = input.pools?.[apiName] ?? [];
-      if (pool.length === 0) return { skip: 'no_pool' };
+      if (pool.length === 0) return noPool(apiName);
       const resume = current === undefined ? input.from : maxYmd(input.from, addDays(current, 1));
       const backfill = new Set(input.backfill?.[apiName] ?? []);
       const minute = spec.role === 'minute';
@@ -321,18 +345,30 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
       break;
     }
   }
-  return tasks.length > 0 ? { tasks } : { skip: 'up_to_date' };
+  if (tasks.length > 0) return { tasks };
+  const through = current === undefined ? '' : ` (${name} is at ${current})`;
+  const what =
+    spec.fetchMode === 'trade_date' && openDates.length === 0
+      ? `no open trade date in ${input.from} … ${input.to}`
+      : `its cursor already covers ${input.to}${through}`;
+  return { skip: 'up_to_date', detail: what };
 }
 
 /** Today's data only, re-read on every call of the day: no cursor. */
 function planRealtime(spec: EndpointSpec, input: PlanInput, openDates: readonly string[]): Planned {
   const apiName = spec.apiName as ApiName;
-  if (input.today === undefined || !openDates.includes(input.today)) return { skip: 'not_today' };
+  if (input.today === undefined || !openDates.includes(input.today)) {
+    const detail =
+      input.today === undefined
+        ? "realtime data is today's only, and the run was given no today"
+        : `realtime data is today's only, and today (${input.today}) is not an open day in ${input.from} … ${input.to}`;
+    return { skip: 'not_today', detail };
+  }
   if (spec.fetchMode === 'snapshot') {
     return { tasks: (SLICES[apiName] ?? [{}]).map((slice) => ({ apiName, params: { ...slice } })) };
   }
   const pool = input.pools?.[apiName] ?? [];
-  if (pool.length === 0) return { skip: 'no_pool' };
+  if (pool.length === 0) return noPool(apiName);
   const freq = (input.minuteFreq ?? '1min').toUpperCase();
   const perCall = Math.max(1, Math.floor(spec.rowLimit / barsPerInstrumentDay(spec, freq)));
   const tasks: FetchTask[] = [];

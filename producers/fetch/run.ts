@@ -105,7 +105,13 @@ export interface FetchRunResult {
   status: RunStatus;
   stats: RunStats;
   error: string | null;
-  tasks: { total: number; done: number; failed: number; skipped: number };
+  /**
+   * Planned tasks: done, failed, and not reached (the run stopped first, or a failure stopped their
+   * endpoint). Endpoints that planned nothing are not tasks: they are in `skipped`.
+   */
+  tasks: { total: number; done: number; failed: number; notReached: number };
+  /** Endpoints of the selection (the calendar aside) that planned work, and that planned none. */
+  endpoints: { planned: number; skipped: number };
   /** CursorAdvanced events this run appended, in order (the calendar's included). */
   cursorsAdvanced: CursorMove[];
   /** Cursors that stopped short of the plan, and why. */
@@ -172,7 +178,7 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
   let runErrors: Record<string, number> = {};
   const moves: CursorMove[] = [];
   const failures: TaskFailure[] = [];
-  const counts = { total: 0, done: 0, failed: 0, skipped: 0 };
+  const counts = { total: 0, done: 0, failed: 0, notReached: 0 };
   let tasks: FetchTask[] = [];
   let skipped: SkippedEndpoint[] = [];
   let tracker: CursorTracker | undefined;
@@ -189,7 +195,7 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
 
   const report = () => {
     if (!options.onProgress) return;
-    const finished = counts.done + counts.failed + counts.skipped;
+    const finished = counts.done + counts.failed + counts.notReached;
     options.onProgress({
       tasksDone: finished,
       tasksTotal: counts.total,
@@ -285,7 +291,7 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
     for (const [index, task] of tasks.entries()) {
       checkSignal();
       if (stopped.has(task.apiName)) {
-        counts.skipped += 1;
+        counts.notReached += 1;
         report();
         continue;
       }
@@ -330,8 +336,8 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
     await heartbeat.stop();
   }
 
-  // Tasks never reached (run failure, interruption) count as skipped.
-  counts.skipped = counts.total - counts.done - counts.failed;
+  // Tasks never reached (run failure, interruption, their endpoint stopped).
+  counts.notReached = counts.total - counts.done - counts.failed;
   const status = statusOf({ interrupted, fatal, tasks, failures, counts });
   const error = errorText({ interrupted, fatal, failures });
   const spent = counterDelta(before, source.counters());
@@ -362,6 +368,7 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
     stats,
     error,
     tasks: counts,
+    endpoints: { planned: new Set(tasks.map((t) => t.apiName)).size, skipped: skipped.length },
     cursorsAdvanced: moves,
     holds: tracker?.holds() ?? [],
     failures,
@@ -397,11 +404,11 @@ export function statusOf(input: {
   fatal: unknown;
   tasks: readonly FetchTask[];
   failures: readonly TaskFailure[];
-  counts: { done: number; failed: number; skipped: number };
+  counts: { done: number; failed: number; notReached: number };
 }): RunStatus {
   if (input.interrupted) return 'abandoned';
   if (input.fatal !== undefined) return 'failed';
-  if (input.failures.length === 0 && input.counts.skipped === 0) return 'ok';
+  if (input.failures.length === 0 && input.counts.notReached === 0) return 'ok';
   const failed = new Set(input.failures.map((f) => f.apiName));
   const planned = new Set(input.tasks.map((t) => t.apiName));
   const succeeded = [...planned].filter((api) => !failed.has(api));

@@ -70,9 +70,17 @@ describe('xasset: stk_premarket behind its flag and probe', () => {
 
     const off = await xasset(fetchDay);
     expect(off.code, off.stderr).toBe(0);
-    expect((off.json as { runs: { skipped: unknown[] }[] }).runs[0]?.skipped).toEqual([
-      { apiName: 'stk_premarket', reason: 'switch_off' },
+    const offReport = off.json as {
+      note: string | null;
+      runs: { skipped: unknown[]; tasks: unknown; endpoints: unknown }[];
+    };
+    expect(offReport.runs[0]?.skipped).toEqual([
+      { apiName: 'stk_premarket', reason: 'switch_off', detail: 'p2SpecialPermissionStkPremarketV1 is false' },
     ]);
+    // A skip is counted as one: the endpoint in `endpoints.skipped`, no task planned or left unreached.
+    expect(offReport.runs[0]?.tasks).toEqual({ total: 0, done: 0, failed: 0, notReached: 0 });
+    expect(offReport.runs[0]?.endpoints).toEqual({ planned: 0, skipped: 1 });
+    expect(offReport.note).toBe('nothing fetched: all 1 endpoints skipped (1 switched off)');
     const set = ['flags', 'set', 'p2SpecialPermissionStkPremarketV1=true', '--reason', 'premarket'];
     const refused = await xasset(set);
     expect(refused.code).toBe(1);

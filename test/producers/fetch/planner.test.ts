@@ -113,7 +113,16 @@ describe('planFetch: cursors', () => {
   it('reports an endpoint with nothing left as up to date, and re-plans everything on force', () => {
     const cursors = { 'fetch.daily': '20260114' };
     const plan = planFetch({ ...base, endpoints: ['daily'], cursors });
-    expect(plan).toEqual({ tasks: [], skipped: [{ apiName: 'daily', reason: 'up_to_date' }] });
+    expect(plan).toEqual({
+      tasks: [],
+      skipped: [
+        {
+          apiName: 'daily',
+          reason: 'up_to_date',
+          detail: 'its cursor already covers 20260114 (fetch.daily is at 20260114)',
+        },
+      ],
+    });
     const forced = planFetch({ ...base, endpoints: ['daily'], cursors, force: true });
     expect(days(forced.tasks)).toEqual(OPEN);
   });
@@ -146,8 +155,16 @@ describe('planFetch: flags', () => {
     const off = planFetch({ ...input, flags: { ...on, p2Enabled: false } });
     expect(off.tasks).toEqual([]);
     expect(off.skipped).toEqual([
-      { apiName: 'fut_wsr', reason: 'switch_off' },
-      { apiName: 'fut_holding', reason: 'switch_off' },
+      {
+        apiName: 'fut_wsr',
+        reason: 'switch_off',
+        detail: 'p2FuturesMicrostructureV1 has no effect while p2Enabled is false',
+      },
+      {
+        apiName: 'fut_holding',
+        reason: 'switch_off',
+        detail: 'p2FuturesMicrostructureV1 has no effect while p2Enabled is false',
+      },
     ]);
   });
 
@@ -163,7 +180,13 @@ describe('planFetch: per-instrument, date-range and period endpoints', () => {
 
   it('plans per-code windows over the range, and skips an endpoint without a symbol pool', () => {
     const none = planFetch({ ...base, endpoints: ['index_daily'], flags });
-    expect(none.skipped).toEqual([{ apiName: 'index_daily', reason: 'no_pool' }]);
+    expect(none.skipped).toEqual([
+      {
+        apiName: 'index_daily',
+        reason: 'no_pool',
+        detail: expect.stringContaining('index_daily pool is empty'),
+      },
+    ]);
     const pools = { index_daily: ['000001.SH', '399001.SZ'] };
     const { tasks } = planFetch({ ...base, endpoints: ['index_daily'], flags, pools, windowDays: 3 });
     expect(tasks.map((t) => [t.params.ts_code, t.params.start_date, t.params.end_date])).toEqual([
@@ -212,8 +235,16 @@ describe('planFetch: per-instrument, date-range and period endpoints', () => {
     });
     expect(inA.tasks).toEqual([]);
     expect(inA.skipped).toEqual([
-      { apiName: 'daily', reason: 'phase' },
-      { apiName: 'fx_daily', reason: 'phase' },
+      {
+        apiName: 'daily',
+        reason: 'phase',
+        detail: 'p0Enabled takes effect from phase B; the store is in phase A',
+      },
+      {
+        apiName: 'fx_daily',
+        reason: 'phase',
+        detail: 'p1Enabled takes effect from phase C; the store is in phase A',
+      },
     ]);
     const inB = planFetch({
       ...base,
@@ -222,8 +253,12 @@ describe('planFetch: per-instrument, date-range and period endpoints', () => {
       phase: { phase: 'B', frozen: false },
     });
     expect(inB.skipped).toEqual([
-      { apiName: 'daily', reason: 'switch_off' },
-      { apiName: 'fx_daily', reason: 'phase' },
+      { apiName: 'daily', reason: 'switch_off', detail: 'p0Enabled is false' },
+      {
+        apiName: 'fx_daily',
+        reason: 'phase',
+        detail: 'p1Enabled takes effect from phase C; the store is in phase B',
+      },
     ]);
     // A forced run sets the phase aside, never the flags.
     const forced = planFetch({ ...base, phase: { phase: 'A', frozen: false }, forcePhase: true });

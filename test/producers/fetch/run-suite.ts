@@ -407,7 +407,7 @@ export function fetchRunSuite(
       expect(result.status).toBe('partial');
       expect(result.failures).toHaveLength(1);
       expect(result.failures[0]).toMatchObject({ apiName: 'sge_daily', code: 'XASSET_TUSHARE_PERMISSION' });
-      expect(result.tasks.skipped).toBe(days.length - 1);
+      expect(result.tasks.notReached).toBe(days.length - 1);
       expect(result.error).toMatch(/^sge_daily: XASSET_TUSHARE_PERMISSION/);
       expect(result.stats.errorsByClass).toEqual({ XASSET_TUSHARE_PERMISSION: 1 });
       expect(w.sandbox.calls().sge_daily).toBe(1);

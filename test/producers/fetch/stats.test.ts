@@ -80,19 +80,19 @@ describe('run status', () => {
     fatal: undefined,
     tasks,
     failures: [],
-    counts: { done: 2, failed: 0, skipped: 0 },
+    counts: { done: 2, failed: 0, notReached: 0 },
   };
 
   it('is ok with no failure, partial when some endpoints completed, failed when none did', () => {
     expect(statusOf(base)).toBe('ok');
     expect(
-      statusOf({ ...base, failures: [failure('daily')], counts: { done: 1, failed: 1, skipped: 0 } }),
+      statusOf({ ...base, failures: [failure('daily')], counts: { done: 1, failed: 1, notReached: 0 } }),
     ).toBe('partial');
     expect(
       statusOf({
         ...base,
         failures: [failure('daily'), failure('fund_daily')],
-        counts: { done: 0, failed: 2, skipped: 0 },
+        counts: { done: 0, failed: 2, notReached: 0 },
       }),
     ).toBe('failed');
   });
