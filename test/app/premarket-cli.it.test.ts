@@ -75,7 +75,11 @@ describe('xasset: stk_premarket behind its flag and probe', () => {
       runs: { skipped: unknown[]; tasks: unknown; endpoints: unknown }[];
     };
     expect(offReport.runs[0]?.skipped).toEqual([
-      { apiName: 'stk_premarket', reason: 'switch_off', detail: 'p2SpecialPermissionStkPremarketV1 is false' },
+      {
+        apiName: 'stk_premarket',
+        reason: 'switch_off',
+        detail: 'p2SpecialPermissionStkPremarketV1 is false',
+      },
     ]);
     // A skip is counted as one: the endpoint in `endpoints.skipped`, no task planned or left unreached.
     expect(offReport.runs[0]?.tasks).toEqual({ total: 0, done: 0, failed: 0, notReached: 0 });
