@@ -1,4 +1,4 @@
-import { type AssetClass, type EndpointSpec, endpoint } from '../contracts/catalog/index.js';
+import { type ApiName, type AssetClass, type EndpointSpec, endpoint } from '../contracts/catalog/index.js';
 import { addDays, chinaDate } from '../contracts/dates.js';
 import { CommandRefusedError, ConfigError } from '../contracts/errors.js';
 import type { RolloutFlags } from '../contracts/flags.js';
@@ -16,6 +16,7 @@ import {
   resolvePool,
 } from '../producers/fetch/pools.js';
 import type { FetchProgress } from '../producers/fetch/progress.js';
+import { earliestRecheck } from '../producers/fetch/recheck.js';
 import { DEFAULT_TOPICS, type FetchRunResult, runFetch } from '../producers/fetch/run.js';
 import type { TushareSource } from '../producers/tushare/source.js';
 import type { MatrixPoolSource } from '../projections/api/adapters.js';
@@ -31,6 +32,7 @@ import {
   switchStates,
 } from '../projections/policy/switches.js';
 import { processRun } from './pipeline.js';
+import { readRecheck } from './recheck.js';
 import type { Runtime } from './runtime.js';
 
 export interface JobRequest {
@@ -61,6 +63,8 @@ export interface StageResult {
   run: FetchRunResult;
   /** The pools the run planned with (as its RunStarted records them). */
   pools: ResolvedPool[];
+  /** Days at or before the cursors this run fetched again: the re-check window and partial days. */
+  recheck: Partial<Record<ApiName, string[]>>;
   /** Set when the run's failure switched its module off (the wave rollback rule). */
   switchedOff?: string;
 }
@@ -152,7 +156,14 @@ export async function runJob(
       continue;
     }
     const own = (pools ?? []).filter((p) => stage.endpoints.includes(p.apiName));
-    const range = stageRange(stage, own, { request, today, historyFrom, flags, cursors, phase });
+    const recheck =
+      request.from === undefined && !request.force && stage.batch !== REFERENCE_STAGE
+        ? await readRecheck(runtime, { endpoints: stage.endpoints, cursors, today, flags })
+        : {};
+    const range = withRecheck(
+      stageRange(stage, own, { request, today, historyFrom, flags, cursors, phase }),
+      recheck,
+    );
     const run = await runFetch({
       source,
       log: runtime.log,
@@ -167,6 +178,7 @@ export async function runJob(
       phase,
       ...(request.forcePhase !== undefined && { forcePhase: request.forcePhase }),
       force: request.force,
+      recheck,
       today,
       chain: stage.chain,
       actor: request.actor,
@@ -177,7 +189,7 @@ export async function runJob(
       signal: request.signal,
     });
     for (const move of run.cursorsAdvanced) cursors[move.cursor] = move.value;
-    const result: StageResult = { stage, ...range, run, pools: own };
+    const result: StageResult = { stage, ...range, run, pools: own, recheck };
     if (!stage.blocking) await afterModule(runtime, request.actor, result, cursors);
     results.push(result);
     request.onStage?.(stage, result);
@@ -227,6 +239,15 @@ function stageRange(
   // A new shard's history starts where a fresh store's would.
   const backfills = pools.some((p) => p.backfill.length > 0);
   return backfills && context.historyFrom < range.from ? { from: context.historyFrom, to: range.to } : range;
+}
+
+/** A range that starts early enough for the days the run fetches again (and their calendar). */
+function withRecheck(
+  range: { from: string; to: string },
+  recheck: Partial<Record<ApiName, string[]>>,
+): { from: string; to: string } {
+  const earliest = earliestRecheck(recheck);
+  return earliest !== undefined && earliest < range.from ? { ...range, from: earliest } : range;
 }
 
 /** Processes the reference run's topics (and the calendar's) up to their end. */

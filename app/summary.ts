@@ -96,7 +96,13 @@ export function jobNote(job: JobView): string | null {
 /** The parts of a daily job the summaries read. */
 export interface JobView {
   status: string;
-  stages: readonly { stage: { name: string }; from: string; to: string; run: FetchRunResult }[];
+  stages: readonly {
+    stage: { name: string };
+    from: string;
+    to: string;
+    run: FetchRunResult;
+    recheck?: Readonly<Record<string, readonly string[] | undefined>>;
+  }[];
   notRun: readonly string[];
   closedByPhase: readonly string[];
   notInForce: Readonly<Record<string, { detail: string } | undefined>>;
@@ -111,6 +117,8 @@ export function jobFacts(job: JobView): [string, string][] {
   for (const s of job.stages) {
     for (const [label, value] of fetchFacts({ ...s.run, from: s.from, to: s.to }))
       lines.push([`${s.stage.name} ${label}`, value]);
+    const again = Object.entries(s.recheck ?? {}).map(([api, days]) => `${api} ${(days ?? []).join(',')}`);
+    if (again.length > 0) lines.push([`${s.stage.name} fetched again`, again.join('; ')]);
   }
   if (job.notRun.length > 0) lines.push(['not run', job.notRun.join(', ')]);
   if (job.closedByPhase.length > 0) lines.push(['shut by phase', job.closedByPhase.join(', ')]);

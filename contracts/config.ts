@@ -172,6 +172,17 @@ export const ConfigSchema = z.object({
       .optional(),
     historyDays: positiveInt.max(20_000).default(30),
   }),
+  /** Late and corrected data (README, "Publication states"). */
+  publication: z.object({
+    /**
+     * The re-check window: every daily run fetches the last this many open days at or before each
+     * trade-date endpoint's cursor again, so rows published late and values corrected within the
+     * window are caught; 0 turns it off.
+     */
+    recheckDays: z.coerce.number().int().min(0).max(30).default(0),
+    /** How far back (calendar days before today) a daily run looks for partial days to fetch again. */
+    partialLookbackDays: z.coerce.number().int().min(0).max(365).default(30),
+  }),
   gates: z.object({
     requiredDays: positiveInt.max(60).default(3),
     minCoverage: ratio.default(0.98),
@@ -257,6 +268,8 @@ export const ENV_VARS = {
   XASSET_INDEX_SHARD_SIZE: 'universe.indexShardSize',
   XASSET_HISTORY_FROM: 'universe.historyFrom',
   XASSET_HISTORY_DAYS: 'universe.historyDays',
+  XASSET_RECHECK_DAYS: 'publication.recheckDays',
+  XASSET_PARTIAL_LOOKBACK_DAYS: 'publication.partialLookbackDays',
   XASSET_GATE_DAYS: 'gates.requiredDays',
   XASSET_GATE_MIN_COVERAGE: 'gates.minCoverage',
   XASSET_GATE_BASELINE_OFFSET: 'gates.baselineOffset',
@@ -305,6 +318,7 @@ export function loadConfig(
     sandbox: {},
     pipeline: {},
     universe: {},
+    publication: {},
     gates: {},
     alerts: {},
     local: {

@@ -527,6 +527,7 @@ function jobReport(job: JobResult) {
         codes: p.codes,
         backfill: p.backfill,
       })),
+      recheck: s.recheck,
       ...(s.switchedOff !== undefined && { switchedOff: s.switchedOff }),
     })),
     notRun: job.notRun,

@@ -77,6 +77,11 @@ export interface PlanInput {
   minuteFreq?: string;
   /** Open trade dates per window for per-instrument daily endpoints; the whole range by default. */
   windowDays?: number;
+  /**
+   * Days at or before a trade-date endpoint's cursor to fetch again (the re-check window and the
+   * partial days, see recheck.ts). Their tasks move no cursor: the cursor already passed them.
+   */
+  recheck?: Readonly<Partial<Record<ApiName, readonly string[]>>>;
 }
 
 export type SkipReason = 'switch_off' | 'phase' | 'no_pool' | 'not_today' | 'up_to_date';
@@ -250,14 +255,15 @@ export function planFetch(input: PlanInput): FetchPlan {
   }
 
   // Stable sort: slices and codes of one endpoint and day keep their planned order.
-  ranked.sort(
-    (a, b) =>
-      a.rank - b.rank || compare(a.task.cursor?.value ?? '', b.task.cursor?.value ?? '') || a.order - b.order,
-  );
+  ranked.sort((a, b) => a.rank - b.rank || compare(dayOf(a.task), dayOf(b.task)) || a.order - b.order);
   return { tasks: ranked.map((r) => r.task), skipped };
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The day a task's data covers: its cursor value, or the trade date a re-check asks for again. */
+const dayOf = (task: FetchTask): string =>
+  task.cursor?.value ?? (typeof task.params.trade_date === 'string' ? task.params.trade_date : '');
 
 function isRealtime(spec: EndpointSpec): boolean {
   return spec.role === 'realtime';
@@ -294,7 +300,12 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
       break;
     }
     case 'trade_date': {
-      for (const day of openDates) if (isForward(current, day)) push({ trade_date: day }, day);
+      const again = new Set(input.recheck?.[apiName] ?? []);
+      for (const day of openDates) {
+        if (isForward(current, day)) push({ trade_date: day }, day);
+        else if (again.has(day))
+          for (const slice of slices) tasks.push({ apiName, params: { ...slice, trade_date: day } });
+      }
       break;
     }
     case 'ts_code': {

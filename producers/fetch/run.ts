@@ -58,7 +58,7 @@ export interface FetchTopics {
 
 export const DEFAULT_TOPICS: FetchTopics = { control: CONTROL_TOPIC, raw: rawTopic };
 
-type PlanOptions = Pick<PlanInput, 'force' | 'today' | 'minuteFreq' | 'windowDays' | 'phase'>;
+type PlanOptions = Pick<PlanInput, 'force' | 'today' | 'minuteFreq' | 'windowDays' | 'phase' | 'recheck'>;
 
 export interface FetchRunOptions extends PlanOptions {
   /**
@@ -391,6 +391,7 @@ function pick(
   if (options.today !== undefined) out.today = options.today;
   if (options.minuteFreq !== undefined) out.minuteFreq = options.minuteFreq;
   if (options.windowDays !== undefined) out.windowDays = options.windowDays;
+  if (options.recheck !== undefined) out.recheck = options.recheck;
   return out;
 }
 

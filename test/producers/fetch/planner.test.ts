@@ -400,3 +400,40 @@ describe('dailyRange', () => {
     );
   });
 });
+
+describe('planFetch: days fetched again (re-check)', () => {
+  const cursors = { 'fetch.daily': '20260109', 'fetch.fut_daily': '20260109' };
+  const { tasks } = planFetch({
+    ...base,
+    endpoints: ['daily', 'fut_daily'],
+    cursors,
+    recheck: { daily: ['20260106', '20260109'], fut_daily: ['20260108'] },
+  });
+
+  it('plans the re-checked days at or before the cursor, with no cursor to move, before the new days', () => {
+    const daily = of(tasks, 'daily');
+    expect(daily.map((t) => [t.params.trade_date, t.cursor?.value ?? null])).toEqual([
+      ['20260106', null],
+      ['20260109', null],
+      ['20260112', '20260112'],
+      ['20260113', '20260113'],
+      ['20260114', '20260114'],
+    ]);
+  });
+
+  it('re-checks every slice of a sliced endpoint', () => {
+    const again = of(tasks, 'fut_daily').filter((t) => t.params.trade_date === '20260108');
+    expect(again.map((t) => t.params.exchange)).toEqual(SLICES.fut_daily?.map((s) => s.exchange));
+    expect(again.every((t) => t.cursor === undefined)).toBe(true);
+  });
+
+  it('ignores a re-check day outside the range or not open', () => {
+    const plan = planFetch({
+      ...base,
+      endpoints: ['daily'],
+      cursors,
+      recheck: { daily: ['20260102', '20260110'] },
+    });
+    expect(days(plan.tasks)).toEqual(['20260112', '20260113', '20260114']);
+  });
+});
