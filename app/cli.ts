@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { commandContext } from './commands/context.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerDataCommands } from './commands/data.js';
+import { registerMatrixCommands } from './commands/matrix.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerServiceCommands } from './commands/services.js';
 import { type DependencySettings, reportFailure, wantsStacks } from './failure.js';
@@ -35,6 +36,7 @@ registerServiceCommands(ctx);
 registerPipelineCommands(ctx);
 registerControlCommands(ctx);
 registerDataCommands(ctx);
+registerMatrixCommands(ctx);
 
 /** Addresses from the config, when it loaded, so a refused connection names its setting. */
 function settings(): DependencySettings {
