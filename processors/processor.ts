@@ -310,10 +310,16 @@ function watchPeers(
     if (reading) return;
     reading = true;
     readConsumerOffsets(options.pool, options.consumer, options.topics)
-      .then((stored) => {
-        for (const [slot, next] of stored) positions.set(slot, Math.max(positions.get(slot) ?? 0, next));
-        if (caughtUp()) settle();
-      }, settle)
+      .then(
+        (stored) => {
+          for (const [slot, next] of stored) positions.set(slot, Math.max(positions.get(slot) ?? 0, next));
+          if (caughtUp()) settle();
+        },
+        (err) => {
+          // A database away for a moment is the batches' to wait out; this look is only repeated.
+          if (!isConnectionLoss(err)) settle(err);
+        },
+      )
       .finally(() => {
         reading = false;
       });

@@ -5,14 +5,16 @@ import { expect } from 'vitest';
 import { processedTopics } from '../../../app/pipeline.js';
 import type { SchemaCodec } from '../../../infra/codec/schema-codec.js';
 import type { EventLog } from '../../../infra/log/event-log.js';
+import { migrate } from '../../../infra/migrations/migrate.js';
+import { runProcessor } from '../../../processors/processor.js';
 import { type Sandbox, startSandbox } from '../../../producers/sandbox/server.js';
 import { createSyntheticMarket, type SyntheticMarket } from '../../../producers/sandbox/synthetic/index.js';
 import { foldControlLog } from '../../../projections/log/control-view.js';
-import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
+import { type IsolatedDatabase, isolatedSchema, services, uniqueName } from '../../harness/services.js';
 import type { CrashBackend } from '../crash/backend.js';
 import { endOffsets } from '../crash/log.js';
 import { calendarRows, expectedBars, expectedPerDay, ofAsset, openDates, P0_BARS } from '../crash/market.js';
-import { barsPerDay, count, rowsPerDay, storedOffsets } from '../crash/store.js';
+import { barsPerDay, count, diffTable, PROCESSOR_TABLES, rowsPerDay, storedOffsets } from '../crash/store.js';
 import { killLeftovers, runXasset } from '../crash/xasset.js';
 
 const SEED = 20_241_010;
@@ -134,3 +136,31 @@ export async function runStatuses(world: DrillWorld): Promise<Record<string, str
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The world's log processed again without a fault, in one go, into a second schema of the same
+ * server; every table must equal the drilled one row for row (content hashes and source offsets
+ * included, updated_at aside).
+ */
+export async function expectSameAsClean(world: DrillWorld, databaseUrl: string): Promise<void> {
+  const clean = await isolatedSchema(databaseUrl);
+  try {
+    await migrate(clean.pool, { schema: clean.schema });
+    const reference = await runProcessor({
+      log: world.log,
+      codec: world.codec,
+      pool: clean.pool,
+      consumer: uniqueName('drill_clean'),
+      topics: processedTopics(),
+      batchSize: 5_000,
+      until: 'caught-up',
+    });
+    expect(reference.deadLettered.total).toBe(0);
+    for (const table of PROCESSOR_TABLES) {
+      const diff = await diffTable(databaseUrl, world.db.schema, clean.schema, table);
+      expect(diff, table).toEqual({ table, rows: diff.rows, onlyLeft: [], onlyRight: [] });
+    }
+  } finally {
+    await clean.drop();
+  }
+}
