@@ -3,6 +3,7 @@ import { processedTopics } from '../../app/pipeline.js';
 import { DEFAULT_PROCESSOR_NAME } from '../../contracts/config.js';
 import type { ProcessStats } from '../../processors/processor.js';
 import { type PrivateStack, startPrivateStack } from '../harness/private-stack.js';
+import { services } from '../harness/services.js';
 import { prefixedKafkaBackend } from './crash/backend.js';
 import { endOffsets } from './crash/log.js';
 import { storedOffsets, total } from './crash/store.js';
@@ -10,6 +11,7 @@ import { pollUntil, runXasset, startXasset } from './crash/xasset.js';
 import {
   type DrillWorld,
   expectCaughtUp,
+  expectSameAsClean,
   expectSandboxRows,
   type FetchReport,
   fetchArgs,
@@ -129,4 +131,69 @@ describe('fault drills: Kafka and the schema registry go away mid-run', () => {
     },
     DRILL_TIMEOUT_MS,
   );
+  it(
+    'the registry restarted mid-run: schema ids stay valid, the run and the processor carry on, a fresh reader decodes every record',
+    async () => {
+      const w = await world();
+      try {
+        const before = await schemaIds(stack.registryUrl);
+        expect(before.size).toBeGreaterThan(10);
+        const processor = startXasset(['process', '--follow'], w.env);
+        w.sandbox.setFaults({ '*': { latencyMs: 40 } });
+        const fetch = startXasset(fetchArgs(w), w.env);
+        await pollUntil(
+          'the processor to store records while the fetch runs',
+          async () => (total(await storedOffsets(w.db.pool, DEFAULT_PROCESSOR_NAME)) > 0 ? true : undefined),
+          { timeoutMs: 90_000, everyMs: 50, child: processor },
+        );
+        await stack.stop('registry');
+        // A command that starts meanwhile cannot register its schemas: it says so and stops.
+        const meanwhile = await startXasset(['process'], { ...w.env, XASSET_PROCESSOR_NAME: 'drill-other' })
+          .exited;
+        expect(meanwhile.code).not.toBe(0);
+        expect(meanwhile.stderr).toMatch(/XASSET_SCHEMA_REGISTRY|registry/i);
+        await stack.start('registry');
+        w.sandbox.setFaults({});
+        // The registry kept its schemas (H2 in its data folder): every subject has the id it had.
+        expect(await schemaIds(stack.registryUrl)).toEqual(before);
+        const fetched = await fetch.exited;
+        expect(fetched.code, fetched.stderr.slice(-2_000)).toBe(0);
+        const ends = await endOffsets(w.log, processedTopics());
+        await pollUntil(
+          'the processor to store every record',
+          async () =>
+            total(await storedOffsets(w.db.pool, DEFAULT_PROCESSOR_NAME)) === total(ends) ? true : undefined,
+          { timeoutMs: 90_000, everyMs: 100, child: processor },
+        );
+        processor.child.kill('SIGTERM');
+        const exit = await processor.exited;
+        expect(exit.code, exit.stderr.slice(-2_000)).toBe(0);
+        expect((JSON.parse(exit.stdout) as ProcessStats).deadLettered.total).toBe(0);
+        await expectSandboxRows(w);
+        await expectCaughtUp(w, DEFAULT_PROCESSOR_NAME);
+        // A reader with an empty cache looks every writer schema up by the id in the record, on the
+        // restarted registry, and stores what the drilled processor stored.
+        await expectSameAsClean(w, services().postgresUrl);
+        expect(Object.values(await runStatuses(w))).toEqual(['ok']);
+      } finally {
+        await w.close();
+      }
+    },
+    DRILL_TIMEOUT_MS,
+  );
 });
+
+/** The id of every subject's latest schema, as the registry serves it. */
+async function schemaIds(registryUrl: string): Promise<Map<string, number>> {
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${registryUrl}${path}`);
+    if (!res.ok) throw new Error(`registry ${path}: HTTP ${res.status}`);
+    return (await res.json()) as T;
+  };
+  const ids = new Map<string, number>();
+  for (const subject of (await get<string[]>('/subjects')).sort()) {
+    const latest = await get<{ id: number }>(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
+    ids.set(subject, latest.id);
+  }
+  return ids;
+}
