@@ -88,9 +88,18 @@ export function tushareSource(
   });
 }
 
-/** What the sandbox serves: a folder of recorded output when configured, else the synthetic market. */
-export async function sandboxDataset(cfg: Config): Promise<SandboxDataset> {
-  if (cfg.sandbox.recordedDir) return openRecordedDataset(cfg.sandbox.recordedDir);
+/** A recorded file served unfiltered on a column it lacks: one line on stderr, beside the logs. */
+const warnOnStderr = (message: string) => process.stderr.write(`xasset sandbox: warning: ${message}\n`);
+
+/**
+ * What the sandbox serves: a folder of recorded output when configured, else the synthetic market.
+ * `warn` hears about recorded files that lack a column a query filters on.
+ */
+export async function sandboxDataset(
+  cfg: Config,
+  warn: (message: string) => void = warnOnStderr,
+): Promise<SandboxDataset> {
+  if (cfg.sandbox.recordedDir) return openRecordedDataset(cfg.sandbox.recordedDir, { warn });
   return createSyntheticMarket({ seed: cfg.sandbox.seed, size: cfg.sandbox.size });
 }
 

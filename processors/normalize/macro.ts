@@ -84,7 +84,7 @@ export function availableDate(rule: ReleaseRule, periodEnd: string): string {
 
 /**
  * A macro row holds several series for one period (cn_cpi: national, urban, rural…). Each non-null
- * value becomes one observation `<api_name>.<field>`; a null cell is "not observed" and writes
+ * value becomes one observation `<api_name>.<Tushare column>`; a null cell is "not observed" and writes
  * nothing (us_tycr's m4 before 2022, for instance).
  */
 export function macroNormalizer(apiName: string): EndpointNormalizer {
@@ -92,17 +92,21 @@ export function macroNormalizer(apiName: string): EndpointNormalizer {
   const rule = RELEASE_RULES[apiName];
   const timeField = spec.timeField;
   if (!rule || !timeField) throw new Error(`${apiName}: no release rule or time field`);
-  const seriesFields = spec.fields.map((f) => f.name).filter((name) => name !== timeField);
+  // A series is named after Tushare's column (`shibor.1m`), which is what users know it by; the
+  // catalog's field name (`m1`) only exists because Avro names cannot start with a digit.
+  const seriesFields = spec.fields
+    .filter((f) => f.name !== timeField)
+    .map((f) => ({ name: f.name, series: `${apiName}.${f.tushareName ?? f.name}` }));
   return (row) => {
     const period = periodOf(row, timeField);
     if (period === null) return row.fail(`missing ${timeField}`, { field: timeField });
     const available = availableDate(rule, period.end);
     const rows: TableRow[] = [];
-    for (const name of seriesFields) {
+    for (const { name, series } of seriesFields) {
       const value = row.number(name);
       if (value === null) continue;
       const values: Record<string, ColumnValue> = {
-        series: `${apiName}.${name}`,
+        series,
         period: period.text,
         period_end: period.end,
         value,

@@ -63,6 +63,17 @@ export interface Query {
   /** No code, symbol or date on a whole-market endpoint: answer only the latest date. */
   readonly latestOnly: boolean;
   readonly predicates: readonly ((row: WireRow) => boolean)[];
+  /** Filters on a column the rows do not have (see `parseQuery`'s `columns`), and what was done. */
+  readonly absent: readonly AbsentColumn[];
+}
+
+/** A param that filters on a column a recorded file lacks. */
+export interface AbsentColumn {
+  param: string;
+  column: string;
+  value: string;
+  /** The param's default: rows without the column are taken to hold it. Null: none, not filtered. */
+  assumed: string | null;
 }
 
 const PROTOCOL_PARAMS = new Set(['fields', 'limit', 'offset']);
@@ -107,8 +118,16 @@ const splitList = (value: string) =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
-/** Reads and checks the params of one call; throws `ValidationError` naming each bad param. */
-export function parseQuery(apiName: ApiName, params: ParamValues): Query {
+/**
+ * Reads and checks the params of one call; throws `ValidationError` naming each bad param.
+ *
+ * `columns`, when given, are the columns the rows really have (a recorded file's header). Older
+ * Tushare output lacks some that today's params filter on (a 2019 `stock_basic` has no
+ * `list_status`): such rows are taken to hold the param's default, which is what Tushare answered
+ * them for (so `list_status=L` serves them all, unfiltered, and `D` none), and a param without a
+ * default does not filter them at all. Each case is listed in `absent`, for a warning.
+ */
+export function parseQuery(apiName: ApiName, params: ParamValues, columns?: ReadonlySet<string>): Query {
   const spec = endpoint(apiName);
   const issues: ConfigIssue[] = [];
   const given: Record<string, string> = {};
@@ -138,6 +157,7 @@ export function parseQuery(apiName: ApiName, params: ParamValues): Query {
   let codes: string[] | null = null;
   let codeMatches: (code: string) => boolean = () => true;
   let freq: string | null = null;
+  const absent: AbsentColumn[] = [];
 
   /** A bound param in the time column's format; a bare date on a datetime column covers the day. */
   const bound = (param: ParamSpec, value: string, end: 'from' | 'to'): string | undefined => {
@@ -220,6 +240,12 @@ export function parseQuery(apiName: ApiName, params: ParamValues): Query {
       continue;
     }
     if (column === undefined) continue; // declared but not a column (rt_etf_k's topic): no effect
+    if (columns !== undefined && !columns.has(column)) {
+      const assumed = paramDefault(param) ?? null;
+      absent.push({ param: name, column, value, assumed });
+      if (assumed !== null && !splitList(value).includes(assumed)) predicates.push(() => false);
+      continue;
+    }
     if (name === 'symbol') {
       const product = /^[A-Za-z]+$/.test(value) ? new RegExp(`^${value}\\d+$`, 'i') : null;
       predicates.push((row) => {
@@ -262,6 +288,7 @@ export function parseQuery(apiName: ApiName, params: ParamValues): Query {
     freq,
     latestOnly,
     predicates,
+    absent,
   };
 }
 

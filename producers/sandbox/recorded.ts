@@ -4,7 +4,7 @@ import { type ApiName, endpoint, isApiName } from '../../contracts/catalog/index
 import type { FieldSpec } from '../../contracts/catalog/types.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { SandboxDataset, WireRow } from './dataset.js';
-import { type ParamValues, parseQuery, select } from './filter.js';
+import { type AbsentColumn, type ParamValues, parseQuery, select } from './filter.js';
 
 /**
  * A folder of recorded Tushare output, served as a sandbox dataset. One file per api_name:
@@ -16,7 +16,16 @@ import { type ParamValues, parseQuery, select } from './filter.js';
  * is opened; a bad one is a `ValidationError` naming the file and line. Queries filter and order
  * rows exactly as the synthetic market does (`filter.ts`). The format is in README.md.
  */
-export async function openRecordedDataset(dir: string): Promise<SandboxDataset> {
+export async function openRecordedDataset(
+  dir: string,
+  options: {
+    /**
+     * Told once per file and column when a query filters on a column the file lacks (older
+     * Tushare output): the file's rows are then served unfiltered on it (see filter.ts).
+     */
+    warn?: (message: string) => void;
+  } = {},
+): Promise<SandboxDataset> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -37,22 +46,41 @@ export async function openRecordedDataset(dir: string): Promise<SandboxDataset> 
       throw fileError(join(dir, name), undefined, `${other} already records ${apiName}`);
     files.set(apiName, name);
   }
-  const tables = new Map<ApiName, WireRow[]>();
+  const tables = new Map<ApiName, { path: string; rows: WireRow[]; columns: Set<string> }>();
   for (const [apiName, name] of files) {
     const path = join(dir, name);
     const text = await readFile(path, 'utf8');
-    tables.set(
-      apiName,
-      name.endsWith('.csv') ? readCsv(apiName, path, text) : readJsonl(apiName, path, text),
-    );
+    const columns = new Set<string>();
+    const rows = name.endsWith('.csv')
+      ? readCsv(apiName, path, text, columns)
+      : readJsonl(apiName, path, text, columns);
+    tables.set(apiName, { path, rows, columns });
   }
+  const warned = new Set<string>();
   return {
     kind: 'recorded',
     supports: (apiName) => tables.has(apiName),
     query(apiName: ApiName, params: ParamValues): WireRow[] {
-      return select(parseQuery(apiName, params), tables.get(apiName) ?? []);
+      const table = tables.get(apiName);
+      if (table === undefined) return [];
+      const query = parseQuery(apiName, params, table.columns);
+      for (const a of query.absent) {
+        const once = `${apiName}|${a.column}`;
+        if (warned.has(once)) continue;
+        warned.add(once);
+        options.warn?.(absentWarning(table.path, a));
+      }
+      return select(query, table.rows);
     },
   };
+}
+
+function absentWarning(path: string, a: AbsentColumn): string {
+  const how =
+    a.assumed === null
+      ? `${a.param} does not filter its rows: they are served unfiltered`
+      : `its rows are taken to be ${a.param}=${a.assumed} (the default) and served unfiltered when asked for ${a.assumed}, not for another value`;
+  return `recorded file ${path} has no column ${a.column} (older Tushare output): ${how}`;
 }
 
 function fileError(path: string, line: number | undefined, message: string): ValidationError {
@@ -118,7 +146,8 @@ function requireKeyColumns(apiName: ApiName, columns: ReadonlySet<string>, path:
   }
 }
 
-function readJsonl(apiName: ApiName, path: string, text: string): WireRow[] {
+/** Rows of a JSONL file; `columns` gets every key any line has. */
+function readJsonl(apiName: ApiName, path: string, text: string, columns: Set<string>): WireRow[] {
   const byColumn = fieldsByColumn(apiName);
   const rows: WireRow[] = [];
   const lines = text.split('\n');
@@ -134,6 +163,7 @@ function readJsonl(apiName: ApiName, path: string, text: string): WireRow[] {
     if (typeof value !== 'object' || value === null || Array.isArray(value))
       throw fileError(path, i + 1, 'expected a JSON object');
     const entries = Object.entries(value);
+    for (const [key] of entries) columns.add(key);
     requireKeyColumns(apiName, new Set(entries.map(([k]) => k)), path, i + 1);
     try {
       rows.push(toRow(byColumn, entries));
@@ -144,7 +174,8 @@ function readJsonl(apiName: ApiName, path: string, text: string): WireRow[] {
   return rows;
 }
 
-function readCsv(apiName: ApiName, path: string, text: string): WireRow[] {
+/** Rows of a CSV file; `columns` gets its header. */
+function readCsv(apiName: ApiName, path: string, text: string, columns: Set<string>): WireRow[] {
   const byColumn = fieldsByColumn(apiName);
   const rows: WireRow[] = [];
   let header: string[] | undefined;
@@ -160,16 +191,17 @@ function readCsv(apiName: ApiName, path: string, text: string): WireRow[] {
           seen.add(column);
         }
         requireKeyColumns(apiName, seen, path, record.line);
+        for (const column of seen) columns.add(column);
         continue;
       }
-      const columns = header;
-      if (record.fields.length !== columns.length)
-        throw new CsvError(record.line, `expected ${columns.length} fields, found ${record.fields.length}`);
+      const names = header;
+      if (record.fields.length !== names.length)
+        throw new CsvError(record.line, `expected ${names.length} fields, found ${record.fields.length}`);
       try {
         rows.push(
           toRow(
             byColumn,
-            record.fields.map((v, i) => [columns[i] as string, v]),
+            record.fields.map((v, i) => [names[i] as string, v]),
           ),
         );
       } catch (error) {

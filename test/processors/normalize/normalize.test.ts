@@ -492,6 +492,11 @@ describe('normalize: macro', () => {
       period: '2024-01-02',
       available_date: '2024-01-02',
     });
+    // Named after Tushare's column (`1m`), not the catalog's Avro-safe field name (`m1`).
+    expect(only('shibor', { date: '20240102', m1: 1.8 }, 'macro_observation')).toMatchObject({
+      series: 'shibor.1m',
+      value: 1.8,
+    });
     expect(only('us_tycr', { date: '20231231', y10: 3.88 }, 'macro_observation')).toMatchObject({
       series: 'us_tycr.y10',
       available_date: '2024-01-01',

@@ -106,6 +106,37 @@ describe('recorded folders', () => {
     expect(first.delist_date).toBeNull();
   });
 
+  it('serves older output lacking a column a default filters on unfiltered, with a warning naming file and column', async () => {
+    // A 2019 stock_basic export: no list_status (nor exchange) column.
+    const dir = await folder({
+      'stock_basic.csv':
+        'ts_code,symbol,name,list_date\n000001.SZ,000001,平安银行,19910403\n600000.SH,600000,浦发银行,19991110\n',
+      'fund_basic.jsonl': `${JSON.stringify({ ts_code: '510300.SH', name: '300ETF' })}\n`,
+    });
+    const warnings: string[] = [];
+    const ds = await openRecordedDataset(dir, { warn: (m) => warnings.push(m) });
+    const codes = (rows: readonly WireRow[]) => rows.map((r) => r.ts_code);
+    // Asked as Tushare's default asks (list_status L), or as the fetcher's slices ask: L has them all.
+    expect(codes(ds.query('stock_basic', {}))).toEqual(['000001.SZ', '600000.SH']);
+    expect(codes(ds.query('stock_basic', { list_status: 'L' }))).toEqual(['000001.SZ', '600000.SH']);
+    expect(codes(ds.query('stock_basic', { list_status: 'D' }))).toEqual([]);
+    // A filter without a default does not apply to a column the file lacks.
+    expect(codes(ds.query('stock_basic', { exchange: 'SSE' }))).toEqual(['000001.SZ', '600000.SH']);
+    expect(codes(ds.query('fund_basic', {}))).toEqual(['510300.SH']);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^recorded file ${join(dir, 'stock_basic.csv')} has no column list_status .*list_status=L \\(the default\\)`,
+        ),
+      ),
+      expect.stringMatching(/stock_basic\.csv has no column exchange .*served unfiltered/),
+      expect.stringMatching(/fund_basic\.jsonl has no column market .*market=E \(the default\)/),
+    ]);
+    // Once per file and column, not per query.
+    ds.query('stock_basic', { list_status: 'P' });
+    expect(warnings).toHaveLength(3);
+  });
+
   it('types values by the catalog: numbers for float and int, strings otherwise', async () => {
     const dir = await folder({
       'trade_cal.jsonl': [
