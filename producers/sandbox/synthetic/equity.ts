@@ -183,9 +183,9 @@ export function tradeCal(m: Market, q: Query): WireRow[] {
 function* stockDays(m: Market, q: Query, tradingOnly: boolean): Generator<[StockDef, number]> {
   const [start, end] = m.span(m.cn, q);
   for (const s of admitted(m.stocks(), q)) {
-    const chain = m.chain(s);
     const lo = Math.max(start, s.firstIdx);
     const hi = Math.min(end, s.endIdx);
+    const chain = m.chain(s, hi - 1);
     for (let t = lo; t < hi; t++) {
       if (tradingOnly && chain.halted !== null && chain.halted[t] === 1) continue;
       yield [s, t];
@@ -332,7 +332,7 @@ export function adjFactor(m: Market, q: Query): WireRow[] {
       shape.build({
         ts_code: s.tsCode,
         trade_date: m.cn.days[t],
-        adj_factor: round(adjustmentFactor(m.chain(s), s.adjBase, t), 6),
+        adj_factor: round(adjustmentFactor(m.chain(s, t), s.adjBase, t), 6),
       }),
     );
   }
@@ -347,7 +347,7 @@ export function suspendD(m: Market, q: Query): WireRow[] {
   const shape = shapeOf(q.apiName);
   const rows: WireRow[] = [];
   for (const [s, t] of stockDays(m, q, false)) {
-    const halted = m.chain(s).halted;
+    const halted = m.chain(s, t).halted;
     if (halted === null) continue;
     const type = halted[t] === 1 ? 'S' : t > s.firstIdx && halted[t - 1] === 1 ? 'R' : null;
     if (type === null) continue;
@@ -363,7 +363,7 @@ export function stkPremarket(m: Market, q: Query): WireRow[] {
   const shape = shapeOf(q.apiName);
   const rows: WireRow[] = [];
   for (const [s, t] of stockDays(m, q, false)) {
-    const pre = preClose(m.chain(s), t);
+    const pre = preClose(m.chain(s, t), t);
     const limit = s.limitPct as number;
     rows.push(
       shape.build({

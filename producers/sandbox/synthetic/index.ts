@@ -181,7 +181,7 @@ export function createSyntheticMarket(options: SyntheticOptions): SyntheticMarke
       default: {
         const defs = assetClass === 'stock' ? m.stocks() : assetClass === 'etf' ? m.etfs() : m.indexes();
         return defs
-          .filter((d) => (trading ? isTrading(d, m.chain(d), t) : t >= d.firstIdx && t < d.endIdx))
+          .filter((d) => (trading ? isTrading(d, m.chain(d, t), t) : t >= d.firstIdx && t < d.endIdx))
           .map((d) => d.tsCode);
       }
     }

@@ -2,7 +2,15 @@ import { ValidationError } from '../../../contracts/errors.js';
 import type { Query } from '../filter.js';
 import { TradingCalendar } from './calendar.js';
 import { type DayNum, isYmd, parseYmd } from './dates.js';
-import { buildChain, buildLevelPath, buildMarketFactor, type Chain, type DayBar, dayBar } from './paths.js';
+import {
+  buildChain,
+  buildLevelPath,
+  buildMarketFactor,
+  type Chain,
+  type DayBar,
+  dayBar,
+  type LazyChain,
+} from './paths.js';
 import { hashString, Rng } from './prng.js';
 import {
   buildContracts,
@@ -72,7 +80,7 @@ export class Market {
   readonly sge: () => readonly SgeDef[];
   readonly fxPairs: () => readonly FxDef[];
   readonly factor: () => Float64Array;
-  readonly #chains = new Map<string, Chain>();
+  readonly #chains = new Map<string, LazyChain>();
   readonly #paths = new Map<string, Float64Array>();
   readonly #byCode: () => ReadonlyMap<string, StockDef | EtfDef | IndexDef>;
 
@@ -121,19 +129,23 @@ export class Market {
     return this.#byCode().get(tsCode);
   }
 
-  chain(def: ChainDef): Chain {
+  /**
+   * An instrument's chain of closes, built at least through trading day t (the whole range by
+   * default): a query of early days does not pay for the later ones.
+   */
+  chain(def: ChainDef, t: number = this.cn.length - 1): Chain {
     let chain = this.#chains.get(def.tsCode);
     if (chain === undefined) {
       chain = buildChain(def, this.factor(), this.cn.length);
       this.#chains.set(def.tsCode, chain);
     }
-    return chain;
+    return chain.through(t);
   }
 
   /** The bar of trading day t (index in `cn`), null when the instrument does not trade that day. */
   bar(def: ChainDef, t: number): DayBar | null {
     if (t < def.firstIdx || t >= def.endIdx) return null;
-    return dayBar(def, this.chain(def), t, this.cn.dayNums[t] as number, this.rng);
+    return dayBar(def, this.chain(def, t), t, this.cn.dayNums[t] as number, this.rng);
   }
 
   /** A cached floating path keyed by name. */

@@ -46,64 +46,100 @@ export function limitDown(pre: number, pct: number): number {
   return Math.max(1, Math.floor((pre * (100 - pct) + 50) / 100));
 }
 
-/** The chain of daily closes over the calendar range; `factor[t]` is the market's log return on day t. */
-export function buildChain(def: ChainDef, factor: Float64Array, days: number): Chain {
-  const close = new Int32Array(days + 1);
-  const halted = def.halt === null ? null : new Uint8Array(days);
-  const exRights = new Map<number, number>();
-  const rng = new Rng(mix(def.seed, CHAIN_SALT));
-  const exRng = new Rng(mix(def.seed, EX_RIGHTS_SALT));
-  let p = Math.max(1, Math.round(def.initial * def.scale));
-  let anchor = Math.log(p);
-  close[def.firstIdx] = p;
-  let haltLeft = 0;
-  for (let t = def.firstIdx; t < def.endIdx; t++) {
-    // A fixed number of draws a day, so a suspension does not shift the rest of the path.
-    const z = rng.clippedNormal(4);
-    const jump = rng.next();
-    const jz = rng.clippedNormal(4);
-    const h = rng.next();
-    const hl = rng.next();
-    const ex = exRng.next();
-    if (halted !== null && def.halt !== null) {
-      if (haltLeft === 0 && t > def.firstIdx && t < def.endIdx - 1 && h < def.halt.start) {
-        haltLeft =
-          hl < 0.05 ? 20 + Math.floor(hl * 800) : 1 + Math.floor(-Math.log(1 - hl) * def.halt.meanDays);
-      }
-      if (haltLeft > 0) {
-        haltLeft--;
-        halted[t] = 1;
-        close[t + 1] = p;
-        continue;
-      }
-    }
-    const dividend = def.dividend ?? null;
-    if (dividend !== null && t > def.firstIdx && ex < dividend.chance) {
-      // A cash dividend: the day trades from the previous close less the dividend (at most a tenth).
-      const ref = Math.max(1, p - Math.min(Math.round(dividend.perShare * def.scale), Math.round(p / 10)));
-      if (ref < p) {
-        exRights.set(t, ref);
-        anchor -= Math.log(p / ref);
-        p = ref;
-      }
-    }
-    let r =
-      def.beta * (factor[t] ?? 0) +
-      def.sigma * z +
-      (jump < def.jumpP ? 0.09 * jz : 0) -
-      MEAN_REVERSION * (Math.log(p) - anchor);
-    if (r > 0.6) r = 0.6;
-    let c = Math.round(p * Math.exp(r));
-    if (def.limitPct !== null) {
-      const up = limitUp(p, def.limitPct);
-      const dn = limitDown(p, def.limitPct);
-      c = c > up ? up : Math.max(c, dn);
-    }
-    if (c < 1) c = 1;
-    close[t + 1] = c;
-    p = c;
+/**
+ * The chain of daily closes over the calendar range; `factor[t]` is the market's log return on day
+ * t. It is built lazily, day by day as far as a query needs (`through`), with the same draws in the
+ * same order as a build in one go: a longer calendar costs nothing until its later days are asked for.
+ */
+export function buildChain(def: ChainDef, factor: Float64Array, days: number): LazyChain {
+  return new LazyChain(def, factor, days);
+}
+
+export class LazyChain implements Chain {
+  readonly close: Int32Array;
+  readonly halted: Uint8Array | null;
+  readonly exRights = new Map<number, number>();
+  readonly #def: ChainDef;
+  readonly #factor: Float64Array;
+  readonly #rng: Rng;
+  readonly #exRng: Rng;
+  #p: number;
+  #anchor: number;
+  #haltLeft = 0;
+  /** The next trading day to build. */
+  #next: number;
+
+  constructor(def: ChainDef, factor: Float64Array, days: number) {
+    this.#def = def;
+    this.#factor = factor;
+    this.close = new Int32Array(days + 1);
+    this.halted = def.halt === null ? null : new Uint8Array(days);
+    this.#rng = new Rng(mix(def.seed, CHAIN_SALT));
+    this.#exRng = new Rng(mix(def.seed, EX_RIGHTS_SALT));
+    this.#p = Math.max(1, Math.round(def.initial * def.scale));
+    this.#anchor = Math.log(this.#p);
+    this.close[def.firstIdx] = this.#p;
+    this.#next = def.firstIdx;
   }
-  return { close, halted, exRights };
+
+  /** Builds the chain through trading day t (every day when t is past the listing): returns itself. */
+  through(t: number): this {
+    const def = this.#def;
+    const end = Math.min(def.endIdx, t + 1);
+    const { close, halted, exRights } = this;
+    const rng = this.#rng;
+    const exRng = this.#exRng;
+    let p = this.#p;
+    for (; this.#next < end; this.#next++) {
+      const day = this.#next;
+      // A fixed number of draws a day, so a suspension does not shift the rest of the path.
+      const z = rng.clippedNormal(4);
+      const jump = rng.next();
+      const jz = rng.clippedNormal(4);
+      const h = rng.next();
+      const hl = rng.next();
+      const ex = exRng.next();
+      if (halted !== null && def.halt !== null) {
+        if (this.#haltLeft === 0 && day > def.firstIdx && day < def.endIdx - 1 && h < def.halt.start) {
+          this.#haltLeft =
+            hl < 0.05 ? 20 + Math.floor(hl * 800) : 1 + Math.floor(-Math.log(1 - hl) * def.halt.meanDays);
+        }
+        if (this.#haltLeft > 0) {
+          this.#haltLeft--;
+          halted[day] = 1;
+          close[day + 1] = p;
+          continue;
+        }
+      }
+      const dividend = def.dividend ?? null;
+      if (dividend !== null && day > def.firstIdx && ex < dividend.chance) {
+        // A cash dividend: the day trades from the previous close less the dividend (at most a tenth).
+        const ref = Math.max(1, p - Math.min(Math.round(dividend.perShare * def.scale), Math.round(p / 10)));
+        if (ref < p) {
+          exRights.set(day, ref);
+          this.#anchor -= Math.log(p / ref);
+          p = ref;
+        }
+      }
+      let r =
+        def.beta * (this.#factor[day] ?? 0) +
+        def.sigma * z +
+        (jump < def.jumpP ? 0.09 * jz : 0) -
+        MEAN_REVERSION * (Math.log(p) - this.#anchor);
+      if (r > 0.6) r = 0.6;
+      let c = Math.round(p * Math.exp(r));
+      if (def.limitPct !== null) {
+        const up = limitUp(p, def.limitPct);
+        const dn = limitDown(p, def.limitPct);
+        c = c > up ? up : Math.max(c, dn);
+      }
+      if (c < 1) c = 1;
+      close[day + 1] = c;
+      p = c;
+    }
+    this.#p = p;
+    return this;
+  }
 }
 
 export function isTrading(def: ChainDef, chain: Chain, t: number): boolean {
