@@ -18,7 +18,7 @@ import { NOW, RANGE, RUNS, STOCKS, seedProjections } from './seed.js';
 const ADMIN_TOKEN = `adm-${randomBytes(16).toString('hex')}`;
 const TUSHARE_TOKEN = `ts-${randomBytes(16).toString('hex')}`;
 /** Requests in all: thousands, and still a few seconds on the shared machine. */
-const RUNS_TOTAL = 3_000;
+const RUNS_TOTAL = 2_000;
 
 let db: IsolatedDatabase;
 let stateDir: string;
