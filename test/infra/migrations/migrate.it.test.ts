@@ -42,6 +42,7 @@ const EXPECTED_TABLES = [
   'permission_probe',
   'phase_state',
   'projection_checkpoint',
+  'publication_revision',
   'schema_migrations',
   'suspension',
   'trade_calendar',
