@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { canConnect, freePort, stopRecorded } from '../../infra/local/process.js';
 import type { LocalServiceContext, LocalServiceName } from '../../infra/local/service.js';
 import { LOCAL_SERVICES, servicesDown, servicesUp } from '../../infra/local/stack.js';
@@ -38,19 +39,25 @@ export async function startPrivateStack(log: (line: string) => void = () => {}):
     await servicesDown(ctx, names);
     await rm(stateDir, { recursive: true, force: true });
   };
+  const brokers = [LOCAL_SERVICES.kafka.address(ports.kafka)];
   try {
     await servicesUp(ctx, ports, names);
+    await coordinatorLoaded(brokers);
   } catch (err) {
     await close();
     throw err;
   }
   return {
-    brokers: [LOCAL_SERVICES.kafka.address(ports.kafka)],
+    brokers,
     registryUrl: LOCAL_SERVICES.registry.address(ports.registry),
     stop: async (name) => {
       await stopRecorded(stateDir, name, 5_000);
     },
-    start: async (name) => (await LOCAL_SERVICES[name].start(ctx, ports[name])).startupMs,
+    start: async (name) => {
+      const { startupMs } = await LOCAL_SERVICES[name].start(ctx, ports[name]);
+      if (name === 'kafka') await coordinatorLoaded(brokers);
+      return startupMs;
+    },
     close,
   };
 }
@@ -60,5 +67,26 @@ async function kafkaPort(): Promise<number> {
   for (;;) {
     const port = await freePort();
     if (port < 65_535 && !(await canConnect('127.0.0.1', port + 1, 200))) return port;
+  }
+}
+
+/**
+ * A broker that just (re)started answers metadata before its group coordinator has loaded the
+ * offsets topic; the product's consumers retry that, but a world's first `migrate` reads the log
+ * through a throwaway group. Asking about a group waits (kafkajs retries) until the load is done,
+ * so the drill starts from a broker that serves groups.
+ */
+async function coordinatorLoaded(brokers: string[]): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'xasset-drill-warmup',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 3_000 },
+  }).admin();
+  await admin.connect();
+  try {
+    await admin.describeGroups(['xasset-drill-warmup']);
+  } finally {
+    await admin.disconnect();
   }
 }
