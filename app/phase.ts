@@ -1,42 +1,43 @@
 import { takeGateSnapshot } from '../projections/api/adapters.js';
+import { type FoundationSource, storeFoundation } from '../projections/api/foundation.js';
 import { appendBaselines } from '../projections/commands/baselines.js';
 import { advancePhaseThroughGates } from '../projections/commands/phase-gates.js';
-import { EXIT_GATE, evaluateFoundation, type GateOutcome } from '../projections/gates/phases.js';
+import { EXIT_GATE, type GateOutcome } from '../projections/gates/phases.js';
 import { foldControlLog } from '../projections/log/control-view.js';
 import type { ControlState } from '../projections/reducers/control.js';
 import { rollbackBaselineOffset } from '../projections/reducers/flags.js';
 import { matrixPools } from './daily-job.js';
-import { checkHealth } from './health.js';
 import type { Runtime } from './runtime.js';
 
 /**
  * The current phase's exit verdict — the foundation's (store, log and baselines) for A, the batch
- * gate's from the gate snapshot otherwise — beside the verdicts of the gates passed earlier, which
- * must keep holding. E has no exit: the phase decision says so (final_phase) whatever is passed.
+ * gate's otherwise, both from the one gate snapshot — beside the verdicts of the gates passed
+ * earlier, which must keep holding. E has no exit: the phase decision says so (final_phase)
+ * whatever is passed.
  */
 export async function exitVerdict(
   runtime: Runtime,
   state: ControlState,
 ): Promise<{ exit: GateOutcome; held: GateOutcome[] }> {
   const exitGate = EXIT_GATE[state.phases.phase];
+  const fromStore = storeFoundation(runtime.pool, runtime.log);
+  // The baselines as the folded state has them: ahead of the flags table right after they were
+  // appended (bootstrapToB), the same otherwise.
+  const foundation: FoundationSource = async () => ({
+    ...(await fromStore()),
+    flagsOffset: state.flags.offset,
+    rollbackOffset: rollbackBaselineOffset(state.flags),
+  });
   const snapshot = await takeGateSnapshot(
     runtime.pool,
     runtime.config.gates,
     null,
     undefined,
     matrixPools(runtime),
+    foundation,
   );
   const held = snapshot.gates.map((g) => ({ gate: g.gate, passed: g.passed, failures: g.failures }));
-  if (exitGate === 'foundation') {
-    const health = await checkHealth(runtime);
-    const exit = evaluateFoundation({
-      migrationsPending: health.store.migrationsPending,
-      topicsMissing: health.log.topicsMissing,
-      flagsOffset: state.flags.offset,
-      rollbackOffset: rollbackBaselineOffset(state.flags),
-    });
-    return { exit, held };
-  }
+  if (exitGate === 'foundation' && snapshot.foundation) return { exit: snapshot.foundation, held };
   return { exit: held.find((g) => g.gate === exitGate) ?? { gate: exitGate ?? 'none', passed: false }, held };
 }
 

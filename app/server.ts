@@ -4,6 +4,7 @@ import type pino from 'pino';
 import { collectProcessMetrics } from '../infra/metrics/registry.js';
 import { storageMode } from '../infra/migrations/migrate.js';
 import { logCommands, StoreMatrixSource } from '../projections/api/adapters.js';
+import { storeFoundation } from '../projections/api/foundation.js';
 import { PgGateSnapshotSource } from '../projections/api/gate-snapshot.js';
 import { answerClientError } from '../projections/api/http-errors.js';
 import { PgProjectionReader } from '../projections/api/pg-reader.js';
@@ -50,7 +51,13 @@ export function buildServer(runtime: Runtime, options: ServerOptions = {}): Fast
   app.register(controlPlaneApi, {
     reader,
     matrix,
-    gates: new PgGateSnapshotSource(runtime.pool, matrix, runtime.config.gates, now),
+    gates: new PgGateSnapshotSource(
+      runtime.pool,
+      matrix,
+      runtime.config.gates,
+      now,
+      storeFoundation(runtime.pool, runtime.log),
+    ),
     commands: logCommands({ ...ports, view: options.view ?? new ControlView(ports) }, now),
     adminToken: runtime.config.server.adminToken,
     environment: () => environmentOf(runtime),

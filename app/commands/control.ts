@@ -6,6 +6,7 @@ import { FLAG_NAMES, type FlagName, type RolloutFlags } from '../../contracts/fl
 import { CALENDAR_API, calendarParams, planFetch } from '../../producers/fetch/planner.js';
 import type { TushareParams, TushareSource } from '../../producers/tushare/source.js';
 import { takeGateSnapshot } from '../../projections/api/adapters.js';
+import { storeFoundation } from '../../projections/api/foundation.js';
 import { PgProjectionReader } from '../../projections/api/pg-reader.js';
 import { type FlagChanges, recordProbe, rollbackFlags, setFlags } from '../../projections/commands/flags.js';
 import { advancePhaseThroughGates } from '../../projections/commands/phase-gates.js';
@@ -95,6 +96,7 @@ export function registerControlCommands(ctx: CommandContext): void {
           options.asOf ?? null,
           undefined,
           matrixPools(runtime),
+          storeFoundation(runtime.pool, runtime.log),
         );
         report(snapshot, () => facts(gateSnapshotFacts(snapshot)), options);
       });

@@ -6,6 +6,7 @@ import { readExplainContext } from '../matrix/context-sql.js';
 import { computeMatrix, explainCell, type MatrixPools } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';
 import type { Queryable } from '../matrix/sql.js';
+import type { FoundationSource } from './foundation.js';
 import { PgGateSnapshotSource, type SnapshotThresholds } from './gate-snapshot.js';
 import { PgProjectionReader } from './pg-reader.js';
 import type { ControlPlaneCommands, MatrixSource, ProjectionReader } from './ports.js';
@@ -96,7 +97,8 @@ export function takeGateSnapshot(
   asOfTradeDate: string | null,
   now: () => Date = () => new Date(),
   pools?: MatrixPoolSource,
+  foundation?: FoundationSource,
 ): Promise<GateSnapshot> {
   const matrix = new StoreMatrixSource(pool, new PgProjectionReader(pool, { now }), pools);
-  return new PgGateSnapshotSource(pool, matrix, thresholds, now).gateSnapshot(asOfTradeDate);
+  return new PgGateSnapshotSource(pool, matrix, thresholds, now, foundation).gateSnapshot(asOfTradeDate);
 }

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { chinaDate } from '../../contracts/dates.js';
 import { countRunningResidue, evaluateGate } from '../gates/evaluate.js';
+import { evaluateFoundation, type FoundationInput } from '../gates/phases.js';
 import { GATE_NAMES } from '../gates/scope.js';
 import type {
   CoveragePoint,
@@ -10,6 +11,7 @@ import type {
   GateThresholds,
   GateVerdict,
 } from '../gates/types.js';
+import type { FoundationSource } from './foundation.js';
 import { UnavailableError } from './http-errors.js';
 import { openDatesUpTo } from './pg-reader.js';
 import type { GateSnapshotSource, MatrixSource } from './ports.js';
@@ -38,6 +40,8 @@ export interface GateSnapshotInput {
   gates?: readonly GateName[];
   /** The roadmap's baseline boundary: runs before it count neither for nor against a gate. */
   baseline?: GateBaseline;
+  /** The foundation gate's facts now; absent: not evaluated (the snapshot says null). */
+  foundation?: FoundationInput;
 }
 
 /** Main-chain failures block every gate; a recovery module's failure blocks only its wave. */
@@ -72,6 +76,7 @@ export function buildGateSnapshot(input: GateSnapshotInput): GateSnapshot {
     thresholds: { requiredDays: input.thresholds.requiredDays, minCoverage: input.thresholds.minCoverage },
     coverage: input.coverage ? 'matrix' : 'unavailable',
     gates,
+    foundation: input.foundation ? evaluateFoundation(input.foundation) : null,
     runs: { total: input.runs.length, blocking: input.runs.filter(isBlockingRun).length, byStatus },
     runningResidue: countRunningResidue(input.runs, input.now, input.baseline),
     cursors: input.cursors.map(({ cursor, value, advancedAt }) => ({ cursor, value, advancedAt })),
@@ -115,17 +120,20 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
   readonly #matrix: MatrixSource;
   readonly #thresholds: SnapshotThresholds;
   readonly #now: () => Date;
+  readonly #foundation: FoundationSource | undefined;
 
   constructor(
     pool: pg.Pool,
     matrix: MatrixSource,
     thresholds: SnapshotThresholds,
     now: () => Date = () => new Date(),
+    foundation?: FoundationSource,
   ) {
     this.#pool = pool;
     this.#matrix = matrix;
     this.#thresholds = thresholds;
     this.#now = now;
+    this.#foundation = foundation;
   }
 
   async gateSnapshot(asOfTradeDate: string | null): Promise<GateSnapshot> {
@@ -137,10 +145,11 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
     );
     const openDates = [...new Set(segments.flat())].sort();
     const since = openDates[0] ?? chinaDate(now);
-    const [runs, cursors, coverage] = await Promise.all([
+    const [runs, cursors, coverage, foundation] = await Promise.all([
       this.#runsSince(since),
       this.#cursors(),
       this.#coverage(segments),
+      this.#foundation?.(),
     ]);
     return buildGateSnapshot({
       asOfTradeDate,
@@ -150,6 +159,7 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
       coverage,
       openDates,
       cursors,
+      ...(foundation ? { foundation } : {}),
       ...(this.#thresholds.baselineOffset !== undefined
         ? { baseline: { offset: this.#thresholds.baselineOffset } }
         : {}),

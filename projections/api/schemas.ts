@@ -220,6 +220,14 @@ export const GateSnapshot = z.object({
   /** Where the per-day coverage came from; without the matrix every day reads coverage_unknown. */
   coverage: z.enum(['matrix', 'unavailable']),
   gates: z.array(GateSnapshotEntry),
+  /**
+   * Phase A's exit gate, as it stands now (store, topics, flags and rollback baselines; failures are
+   * condition codes such as `migration_pending:<name>`); null where the snapshot was taken without
+   * access to the log.
+   */
+  foundation: z
+    .object({ gate: z.literal('foundation'), passed: z.boolean(), failures: z.array(z.string()) })
+    .nullable(),
   runs: z.object({
     total: z.number().int().nonnegative(),
     /** Failed or abandoned runs of the main chain: the ones that block every gate. */

@@ -93,7 +93,7 @@ export function decideEvaluation(
 
   const freeze = decideGateRegression(state, observation.snapshot, judged);
   if (freeze !== null) {
-    const first = freeze.verdicts[0] as GateSnapshotEntry;
+    const first = freeze.verdicts[0] as RegressedVerdict;
     events.push(
       ...decideFreezePhase(state, {
         actor: context.actor,
@@ -287,18 +287,22 @@ export function isRegressionEvidence(code: string, judged: JudgedCoverage): bool
 }
 
 const BATCH_GATE_NAMES: readonly ExitGate[] = ['p0', 'p1', 'p2'];
+
+/** What a freeze names of each regressed gate: the gate and its failures. */
+type RegressedVerdict = { gate: string; failures: readonly string[] };
 const BATCH_GATES: ReadonlySet<string> = new Set<ExitGate>(BATCH_GATE_NAMES);
 
 /**
  * A gate the current phase passed through that now fails with evidence: decideRegression picks
- * the phases to freeze. A failing gate without evidence is left unjudged, as is the foundation
- * gate, which the snapshot does not evaluate.
+ * the phases to freeze. A failing batch gate without evidence is left unjudged. The foundation's
+ * failures are evidence by themselves (a migration the store lost, a topic gone, a baseline
+ * missing): nothing that has not happened yet makes them fail.
  */
 function decideGateRegression(
   state: ControlState,
   snapshot: GateSnapshot,
   judged: JudgedCoverage,
-): { phase: Phase; gates: ExitGate[]; reason: string; verdicts: GateSnapshotEntry[] } | null {
+): { phase: Phase; gates: ExitGate[]; reason: string; verdicts: RegressedVerdict[] } | null {
   const outcomes: Partial<Record<ExitGate, GateOutcome>> = {};
   const byGate = new Map<string, GateSnapshotEntry>();
   for (const verdict of snapshot.gates) {
@@ -308,14 +312,15 @@ function decideGateRegression(
     else if (verdict.failures.some((code) => isRegressionEvidence(code, judged)))
       outcomes[verdict.gate as ExitGate] = { gate: verdict.gate, passed: false, failures: verdict.failures };
   }
+  const foundation = snapshot.foundation;
+  if (foundation) outcomes.foundation = foundation;
   const regression = decideRegression(state.phases.phase, outcomes);
   if (regression === null) return null;
-  const verdicts = regression.failedGates.map((gate) => byGate.get(gate) as GateSnapshotEntry);
-  const reason = verdicts
-    .map(
-      (v) =>
-        `gate ${v.gate} regressed: ${v.failures.filter((c) => isRegressionEvidence(c, judged)).join(', ')}`,
-    )
-    .join('; ');
+  const verdicts = regression.failedGates.map((gate): RegressedVerdict => {
+    if (gate === 'foundation' && foundation) return foundation;
+    const verdict = byGate.get(gate) as GateSnapshotEntry;
+    return { ...verdict, failures: verdict.failures.filter((c) => isRegressionEvidence(c, judged)) };
+  });
+  const reason = verdicts.map((v) => `gate ${v.gate} regressed: ${v.failures.join(', ')}`).join('; ');
   return { phase: regression.phase, gates: regression.failedGates, reason, verdicts };
 }

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { AlertThresholds } from '../alerts/evaluate.js';
 import { type MatrixPoolSource, StoreMatrixSource } from '../api/adapters.js';
+import { type FoundationSource, storeFoundation } from '../api/foundation.js';
 import { coverageFromMatrix, PgGateSnapshotSource } from '../api/gate-snapshot.js';
 import { PgProjectionReader } from '../api/pg-reader.js';
 import type { MatrixSource } from '../api/ports.js';
@@ -75,7 +76,13 @@ export async function observe(
 ): Promise<Observation> {
   const { consumer } = options;
   const committed = consumer ? await consumerOffsets(ports.pool, consumer) : new Map<string, number>();
-  const { snapshot, matrices } = await gateSnapshot(ports.pool, options.gates, options.now, options.pools);
+  const { snapshot, matrices } = await gateSnapshot(
+    ports.pool,
+    options.gates,
+    options.now,
+    options.pools,
+    storeFoundation(ports.pool, ports.log),
+  );
   const coverage = snapshot.coverage === 'matrix' ? matrices.flatMap(coverageFromMatrix) : null;
   if (!consumer) return { snapshot, coverage, processor: null };
   const ends = await Promise.all(
@@ -108,7 +115,13 @@ async function consumerOffsets(pool: Pool, consumer: WatchedConsumer): Promise<M
  * The snapshot `GET /gates/snapshot` serves (same source, same matrix), keeping the matrices it
  * read: they are the coverage the alerts judge, so the status matrix is computed once per round.
  */
-async function gateSnapshot(pool: Pool, thresholds: GateThresholds, now: number, pools?: MatrixPoolSource) {
+async function gateSnapshot(
+  pool: Pool,
+  thresholds: GateThresholds,
+  now: number,
+  pools: MatrixPoolSource | undefined,
+  foundation: FoundationSource,
+) {
   const clock = () => new Date(now);
   const store = new StoreMatrixSource(pool, new PgProjectionReader(pool, { now: clock }), pools);
   const matrices: MatrixView[] = [];
@@ -120,7 +133,13 @@ async function gateSnapshot(pool: Pool, thresholds: GateThresholds, now: number,
     },
     explain: (query) => store.explain(query),
   };
-  const snapshot = await new PgGateSnapshotSource(pool, recording, thresholds, clock).gateSnapshot(null);
+  const snapshot = await new PgGateSnapshotSource(
+    pool,
+    recording,
+    thresholds,
+    clock,
+    foundation,
+  ).gateSnapshot(null);
   return { snapshot, matrices };
 }
 

@@ -7,6 +7,7 @@ import { buildGateSnapshot } from '../../../projections/api/gate-snapshot.js';
 import type { GateSnapshot } from '../../../projections/api/schemas.js';
 import { CURSOR_REGRESSION_ALERT } from '../../../projections/commands/cursors.js';
 import { decideAdvancePhase, PHASE_EXIT_GATES } from '../../../projections/commands/phases.js';
+import { evaluateFoundation, type FoundationInput } from '../../../projections/gates/phases.js';
 import type { CoveragePoint } from '../../../projections/gates/types.js';
 import { newControlEvent } from '../../../projections/log/control-log.js';
 import {
@@ -113,6 +114,11 @@ function inPhase(phase: Phase, events: ControlEvent[] = cleanWeek()): ControlSta
   return state;
 }
 
+/** The foundation entry of a snapshot, as buildGateSnapshot makes it. */
+const foundationVerdict = (input: FoundationInput) => {
+  const verdict = evaluateFoundation(input);
+  return { ...verdict, failures: [...verdict.failures] };
+};
 const types = (events: readonly ControlEvent[]) => events.map((e) => e.type);
 const gateOf = (snapshot: GateSnapshot, gate: string) => snapshot.gates.find((g) => g.gate === gate);
 
@@ -329,6 +335,45 @@ describe('decideEvaluation: regressions', () => {
     const next = decideEvaluation(after, observe(after), context);
     expect(next.freeze).toBeNull();
     expect(types(next.events)).not.toContain('PhaseFrozen');
+  });
+
+  it('the foundation regressing in B (a migration the store lost) freezes back to A and switches P0 off', () => {
+    const state = inPhase('B');
+    const foundation = {
+      migrationsPending: ['017_alert_kind'],
+      topicsMissing: [],
+      flagsOffset: 0,
+      rollbackOffset: 1,
+    };
+    const holding = observe(state);
+    expect(holding.snapshot.foundation).toBeNull();
+    const broken = {
+      ...holding,
+      snapshot: { ...holding.snapshot, foundation: foundationVerdict(foundation) },
+    };
+    expect(broken.snapshot.foundation).toEqual({
+      gate: 'foundation',
+      passed: false,
+      failures: ['migration_pending:017_alert_kind'],
+    });
+    const decided = decideEvaluation(state, broken, context);
+    expect(decided.freeze).toEqual({
+      phase: 'B',
+      gates: ['foundation'],
+      reason: 'gate foundation regressed: migration_pending:017_alert_kind',
+    });
+    const after = apply(state, decided.events);
+    expect(after.phases).toMatchObject({ phase: 'A', frozen: true });
+    expect(after.flags.current.p0Enabled).toBe(false);
+    // Holding again: nothing to freeze (A has passed no gate).
+    const repaired = {
+      ...holding,
+      snapshot: {
+        ...holding.snapshot,
+        foundation: foundationVerdict({ ...foundation, migrationsPending: [] }),
+      },
+    };
+    expect(decideEvaluation(state, repaired, context).freeze).toBeNull();
   });
 
   it('a gate failing because work is still in progress freezes nothing', () => {
