@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { datesBetween } from '../../contracts/dates.js';
 import { setFlags } from '../commands/flags.js';
 import type { CommandPorts } from '../commands/handle.js';
-import { readExplainContext } from '../matrix/context-sql.js';
+import { readExplainContext, readFlagsChanges } from '../matrix/context-sql.js';
 import { computeMatrix, explainCell, type MatrixPools } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';
 import type { Queryable } from '../matrix/sql.js';
@@ -36,7 +36,11 @@ export class StoreMatrixSource implements MatrixSource {
   }
 
   async matrix(query: Parameters<MatrixSource['matrix']>[0]): Promise<MatrixView> {
-    const [{ stored }, phase] = await Promise.all([this.#reader.readFlags(), this.#reader.readPhase()]);
+    const [{ stored }, phase, flagsHistory] = await Promise.all([
+      this.#reader.readFlags(),
+      this.#reader.readPhase(),
+      readFlagsChanges(this.#db),
+    ]);
     const modules = query.modules ?? MATRIX_MODULES;
     const result = await computeMatrix(this.#db, {
       target: query.target,
@@ -44,6 +48,7 @@ export class StoreMatrixSource implements MatrixSource {
       from: query.from,
       to: query.to,
       flags: stored,
+      flagsHistory,
       phase: { phase: phase.current, frozen: phase.frozen, frozenReason: phase.frozenReason },
       pools: await this.#pools(),
     });

@@ -372,9 +372,19 @@ export const ExplainView = MatrixCell.omit({ reason: true }).extend({
   lastRevisedAt: z.number().nullable().optional(),
   lastRun: RunSummary.nullable(),
   lastError: z.object({ runId: z.string(), error: z.string(), at: z.number() }).nullable(),
-  /** The module's switches as in force (p2 sub-switches inert without p2Enabled). */
+  /** The module's switches as in force on the cell's date (p2 sub-switches inert without p2Enabled). */
   flagsInForce: z.partialRecord(FlagNameEnum, z.boolean()),
   flagsUpdatedAt: z.number().int().nonnegative(),
+  /**
+   * Which flags judged the cell: those in force at the end of its trade date (`end_of_trade_date`),
+   * set by the FlagsChanged at `offset` (null: the defaults, before any change).
+   */
+  flagsAsOf: z.object({
+    tradeDate: TradeDate,
+    rule: z.enum(['end_of_trade_date', 'stored']),
+    offset: z.number().int().nonnegative().nullable(),
+    changedAt: z.number().nullable(),
+  }),
   probes: z.array(
     z.object({
       apiName: z.string(),

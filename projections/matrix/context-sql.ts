@@ -2,6 +2,7 @@ import { endpoint } from '../../contracts/catalog/index.js';
 import { DEFAULT_FLAGS, RolloutFlagsV1 } from '../../contracts/flags.js';
 import type { PhaseRecord } from '../policy/switches.js';
 import { phasesReducer } from '../reducers/phases.js';
+import type { FlagsChange } from './flags-as-of.js';
 import type { ExplainContext, LastError, ProbeView, RunSummary } from './matrix.js';
 import type { Queryable } from './sql.js';
 
@@ -24,8 +25,8 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 export async function readExplainContext(db: Queryable, module: string): Promise<ExplainContext> {
   const spec = endpoint(module);
   const batch = spec.batch === 'module' ? null : spec.batch;
-  const [flags, phase, probes, lastRun, lastError] = await Promise.all([
-    db.query<{ flags: unknown }>('SELECT flags FROM flags_history ORDER BY control_offset DESC LIMIT 1'),
+  const [flagsHistory, phase, probes, lastRun, lastError] = await Promise.all([
+    readFlagsChanges(db),
     db.query<{ current_phase: PhaseRecord['phase']; frozen: boolean; frozen_reason: string | null }>(
       'SELECT current_phase, frozen, frozen_reason FROM phase_state',
     ),
@@ -72,12 +73,12 @@ export async function readExplainContext(db: Queryable, module: string): Promise
     ),
   ]);
 
-  const stored = flags.rows[0]?.flags;
   const recorded = phase.rows[0];
   const run = lastRun.rows[0];
   const error = lastError.rows[0];
   return {
-    flags: stored === undefined ? DEFAULT_FLAGS : RolloutFlagsV1.parse(stored),
+    flags: flagsHistory.at(-1)?.flags ?? DEFAULT_FLAGS,
+    flagsHistory,
     phase: recorded
       ? { phase: recorded.current_phase, frozen: recorded.frozen, frozenReason: recorded.frozen_reason }
       : phasesReducer.initial(),
@@ -109,4 +110,19 @@ export async function readExplainContext(db: Queryable, module: string): Promise
         ? null
         : ({ runId: error.run_id, error: error.error, at: error.at } satisfies LastError),
   };
+}
+
+/**
+ * Every flags change the flags projection folded from the log, in log order: what the matrix needs
+ * to judge each day by the flags of that day. Flag changes are few (operators, phase moves).
+ */
+export async function readFlagsChanges(db: Queryable): Promise<FlagsChange[]> {
+  const { rows } = await db.query<{ control_offset: number; flags: unknown; changed_at: number }>(
+    `SELECT control_offset, flags, ${ms('changed_at')} AS changed_at FROM flags_history ORDER BY control_offset`,
+  );
+  return rows.map((r) => ({
+    offset: Number(r.control_offset),
+    at: Number(r.changed_at),
+    flags: RolloutFlagsV1.parse(r.flags),
+  }));
 }

@@ -11,6 +11,7 @@ import {
   publicationOf,
   summarize,
 } from './cell.js';
+import { type FlagsChange, type FlagsOnDate, flagsOn } from './flags-as-of.js';
 import { MATRIX_MODULES, type MatrixModule, matrixModule, moduleSwitch, switchesInForce } from './modules.js';
 import {
   type MatrixPools,
@@ -39,6 +40,11 @@ export interface MatrixQuery {
   to: string;
   /** The stored flags: a module switched off is not applicable. */
   flags: RolloutFlags;
+  /**
+   * Every flags change (the flags projection): when given, each trade date is judged by the flags
+   * in force on it (flags-as-of.ts), not by `flags`.
+   */
+  flagsHistory?: readonly FlagsChange[];
   /** The phase record: a module its phase has not opened (or a freeze shut) is not applicable (`phase`). */
   phase: PhaseRecord;
   /** The trading calendar the exchange-traded modules follow (default SSE). */
@@ -88,8 +94,10 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
   const range = { modules, from: query.from, to: query.to, calendarExchange };
   const pools = query.pools ?? {};
   const cells: MatrixCell[] = [];
-  const switchOf = (module: MatrixModule) => {
-    const state = moduleSwitch(module, query.flags, query.phase);
+  const history = query.flagsHistory;
+  const flagsOf = (date: string) => (history ? flagsOn(history, date).flags : query.flags);
+  const switchOf = (module: MatrixModule, date: string) => {
+    const state = moduleSwitch(module, flagsOf(date), query.phase);
     return state.on ? 'on' : state.reason;
   };
 
@@ -97,7 +105,7 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
     for (const row of await readUniverseCounts(db, { ...range, pools })) {
       const module = byName.get(row.module) as MatrixModule;
       const verdict = classifyCell({
-        switch: switchOf(module),
+        switch: switchOf(module, row.trade_date),
         open: openOn(module, row.trade_date, row.is_open),
         expected: row.expected,
         got: row.got,
@@ -130,7 +138,7 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
       const listed = row.listed === true;
       const got = listed && row.got ? 1 : 0;
       const verdict = classifyCell({
-        switch: switchOf(module),
+        switch: switchOf(module, row.trade_date),
         open: openOn(module, row.trade_date, row.is_open),
         listing: row.listed === null ? 'not_an_instrument' : listed ? 'listed' : 'not_listed',
         suspended: row.suspended,
@@ -178,7 +186,9 @@ export interface LastError {
 
 /** What the projections know around a cell: read by context-sql.ts or handed in by the API. */
 export interface ExplainContext {
+  /** The stored flags; the flags of the cell's date when `flagsHistory` is given. */
   flags: RolloutFlags;
+  flagsHistory?: readonly FlagsChange[];
   phase: PhaseRecord;
   probes?: readonly ProbeView[];
   lastRun?: RunSummary | null;
@@ -207,9 +217,20 @@ export interface CellExplanation {
   missingSample: string[];
   lastRun: RunSummary | null;
   lastError: LastError | null;
-  /** The module's switches as in force: flags AND the phase record. */
+  /** The module's switches as in force on the cell's date: that date's flags AND the phase record. */
   flagsInForce: Partial<Record<FlagName, boolean>>;
   flagsUpdatedAt: number;
+  /**
+   * Which flags judged the cell: those in force at the end of its trade date, set by the change at
+   * `offset` (null: the defaults, before any change), or the stored ones (`rule: stored`) when the
+   * history was not at hand.
+   */
+  flagsAsOf: {
+    tradeDate: string;
+    rule: 'end_of_trade_date' | 'stored';
+    offset: number | null;
+    changedAt: number | null;
+  };
   /** Permission probes of this module's endpoint. */
   probes: ProbeView[];
   notApplicableReason?: string;
@@ -223,12 +244,16 @@ export async function explainCell(
   pools: MatrixPools = {},
 ): Promise<CellExplanation> {
   const module = matrixModule(cell.module);
+  const asOf: FlagsOnDate | null = context.flagsHistory
+    ? flagsOn(context.flagsHistory, cell.tradeDate)
+    : null;
+  const flags = asOf?.flags ?? context.flags;
   const { cells } = await computeMatrix(db, {
     target: cell.target === 'universe' ? 'universe' : [cell.target],
     modules: [cell.module],
     from: cell.tradeDate,
     to: cell.tradeDate,
-    flags: context.flags,
+    flags,
     phase: context.phase,
     pools,
     ...(cell.calendarExchange === undefined ? {} : { calendarExchange: cell.calendarExchange }),
@@ -270,12 +295,20 @@ export async function explainCell(
     missingSample,
     lastRun: context.lastRun ?? null,
     lastError: context.lastError ?? null,
-    flagsInForce: switchesInForce(module, context.flags, context.phase),
-    flagsUpdatedAt: context.flags.updatedAt,
+    flagsInForce: switchesInForce(module, flags, context.phase),
+    flagsUpdatedAt: flags.updatedAt,
+    flagsAsOf: asOf
+      ? {
+          tradeDate: cell.tradeDate,
+          rule: 'end_of_trade_date',
+          offset: asOf.offset,
+          changedAt: asOf.changedAt,
+        }
+      : { tradeDate: cell.tradeDate, rule: 'stored', offset: null, changedAt: null },
     probes: (context.probes ?? []).filter((p) => p.apiName === cell.module),
     ...(found.reason === undefined
       ? {}
-      : { notApplicableReason: notApplicable(found.reason, module, context) }),
+      : { notApplicableReason: notApplicable(found.reason, module, { ...context, flags }) }),
   };
 }
 

@@ -11,6 +11,7 @@ import { FLAG_NAMES } from '../../contracts/flags.js';
 import { SingleObjectCodec } from '../../infra/codec/single-object-codec.js';
 import { PgEventLog } from '../../infra/log/pg-event-log.js';
 import { takeGateSnapshot } from '../../projections/api/adapters.js';
+import { storeFoundation } from '../../projections/api/foundation.js';
 import { PgProjectionReader } from '../../projections/api/pg-reader.js';
 import { appendControl, type ControlLogPorts, newControlEvent } from '../../projections/log/control-log.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
@@ -226,6 +227,8 @@ describe('xasset control commands, embedded log on PostgreSQL 15', () => {
         thresholds,
         args[1] ?? null,
         () => new Date(snapshot.generatedAt),
+        undefined,
+        storeFoundation(db.pool, ports.log),
       );
       expect(snapshot).toEqual(JSON.parse(JSON.stringify(served)));
     }

@@ -12,6 +12,7 @@ import { buildServer } from '../../../app/server.js';
 import { loadConfig } from '../../../contracts/config.js';
 import { CONTROL_TOPIC } from '../../../contracts/events/control.js';
 import { takeGateSnapshot } from '../../../projections/api/adapters.js';
+import { storeFoundation } from '../../../projections/api/foundation.js';
 import { controlPlaneRoutes } from '../../../projections/api/plugin.js';
 import {
   CursorsView,
@@ -261,6 +262,13 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
     expect(now.runs.byStatus).toEqual({ running: 1, ok: 3, partial: 0, failed: 1, abandoned: 0 });
     expect(now.runningResidue).toBe(1);
     expect(now.cursors.map((c) => c.value)).toEqual(['200']);
+    // Phase A's exit as it stands: the store and topics are set up, a flags change is on record,
+    // but no rollback to it yet.
+    expect(now.foundation).toEqual({
+      gate: 'foundation',
+      passed: false,
+      failures: ['rollback_baseline_missing'],
+    });
     const p0 = now.gates.find((g) => g.gate === 'p0');
     // The 7th has a clean run but no stored daily bar: coverage from the matrix breaks the streak.
     expect(p0?.passed).toBe(false);
@@ -273,7 +281,16 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
     expect(p0AsOf?.days.asOf[0]?.tradeDate).toBe('20260106');
     expect(p0AsOf?.days.asOf[0]?.failures).toContain('blocking_run_failed:20260106');
     // What the CLI prints is this very JSON.
-    expect(await takeGateSnapshot(runtime.pool, runtime.config.gates, '20260106', () => NOW)).toEqual(asOf);
+    expect(
+      await takeGateSnapshot(
+        runtime.pool,
+        runtime.config.gates,
+        '20260106',
+        () => NOW,
+        undefined,
+        storeFoundation(runtime.pool, runtime.log),
+      ),
+    ).toEqual(asOf);
 
     expect(issuePaths(await fails(400, 'XASSET_VALIDATION_FAILED', '/gates/snapshot?asOf=20260230'))).toEqual(
       ['asOf'],

@@ -454,7 +454,7 @@ describe.each([
       const flags = { ...DEFAULT_FLAGS, universeIndexDailyEnabled: true, updatedAt: 1_771_000_000_000 };
       await db.pool.query(
         `INSERT INTO flags_history (control_offset, flags, actor, reason, changed_at)
-         VALUES (1, $1, 'test', 'baseline', now()), (7, $2, 'test', 'wave 1', now())`,
+         VALUES (1, $1, 'test', 'baseline', to_timestamp(1769000000)), (7, $2, 'test', 'wave 1', to_timestamp(1770000000))`,
         [JSON.stringify(DEFAULT_FLAGS), JSON.stringify(flags)],
       );
       await db.pool.query(
@@ -514,6 +514,13 @@ describe.each([
         notApplicableReason: 'no instrument listed on this day',
         flagsInForce: { universeIndexDailyEnabled: true },
         flagsUpdatedAt: 1_771_000_000_000,
+        // Wave 1 was switched on before the 12th (2 February), so that day is judged with it.
+        flagsAsOf: {
+          tradeDate: '20260212',
+          rule: 'end_of_trade_date',
+          offset: 7,
+          changedAt: 1_770_000_000_000,
+        },
         lastRun: { runId: 'r3' },
         lastError: { error: 'code 40203' },
       });
