@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicSchemas } from '../../../contracts/avro/schemas.js';
 import { CONTROL_TOPIC } from '../../../contracts/events/control.js';
@@ -12,6 +15,7 @@ import { setFlags } from '../../../projections/commands/flags.js';
 import { advancePhase } from '../../../projections/commands/phases.js';
 import type { ControlLogPorts } from '../../../projections/log/control-log.js';
 import { ProjectionRunner } from '../../../projections/runner/runner.js';
+import { xassetCli } from '../../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 
 /** Five open days, Monday 9 to Friday 13 March 2026; every stock has its bar every day. */
@@ -88,6 +92,37 @@ describe('the matrix of a past date uses the flags in force on that date', () =>
       [DAYS[0], 'complete', null],
       ...DAYS.slice(1).map((day) => [day, 'not_applicable', 'switched off']),
     ]);
+  });
+
+  it('xasset matrix and matrix explain print the same, through the CLI', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'xasset-asof-'));
+    try {
+      const env = {
+        XASSET_LOG: 'embedded',
+        XASSET_DATABASE_URL: services().postgresUrl,
+        XASSET_DATABASE_SCHEMA: db.schema,
+        XASSET_STATE_DIR: stateDir,
+      };
+      const matrix = await xassetCli(
+        ['matrix', '--from', DAYS[0] as string, '--to', DAYS[4] as string, '--modules', 'daily'],
+        env,
+      );
+      expect(matrix.code, matrix.stderr).toBe(0);
+      const cells = (JSON.parse(matrix.stdout) as { cells: { tradeDate: string; status: string }[] }).cells;
+      expect(cells.map((c) => [c.tradeDate, c.status])).toEqual([
+        [DAYS[0], 'complete'],
+        ...DAYS.slice(1).map((day) => [day, 'not_applicable']),
+      ]);
+      const explained = await xassetCli(['matrix', 'explain', 'daily', DAYS[0] as string], env);
+      expect(explained.code, explained.stderr).toBe(0);
+      expect(JSON.parse(explained.stdout)).toMatchObject({
+        status: 'complete',
+        flagsInForce: { p0Enabled: true },
+        flagsAsOf: { tradeDate: DAYS[0], rule: 'end_of_trade_date', offset: null },
+      });
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('explains day 1 by the defaults in force then, and day 3 by the pause', async () => {
