@@ -63,6 +63,11 @@ export function fetchFacts(run: FetchRunResult & { from?: string; to?: string })
   const failed = new Map<string, string>();
   for (const f of run.failures) if (!failed.has(f.apiName)) failed.set(f.apiName, `${f.code}: ${f.message}`);
   for (const [api, why] of failed) lines.push([`failed ${api}`, why.slice(0, 200)]);
+  for (const q of run.quotaStops ?? [])
+    lines.push([
+      `quota stop ${q.apiName}`,
+      `the ${q.window} quota${q.limit === null ? '' : ` of ${n(q.limit)} calls`} is used up until ${new Date(q.until).toISOString()}`,
+    ]);
   if (run.error && failed.size === 0) lines.push(['error', run.error]);
   return lines;
 }

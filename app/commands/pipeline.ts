@@ -519,6 +519,7 @@ function jobReport(job: JobResult) {
       error: s.run.error,
       skipped: s.run.skipped,
       failures: s.run.failures,
+      quotaStops: s.run.quotaStops.map((q) => ({ ...q, until: new Date(q.until).toISOString() })),
       holds: s.run.holds,
       cursorsAdvanced: s.run.cursorsAdvanced,
       pools: s.pools.map((p) => ({

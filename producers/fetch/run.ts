@@ -14,6 +14,7 @@ import type { RolloutFlags } from '../../contracts/flags.js';
 import type { SchemaCodec } from '../../infra/codec/schema-codec.js';
 import type { EventLog } from '../../infra/log/event-log.js';
 import { isForward } from '../../projections/reducers/cursors.js';
+import { quotaFreesAt } from '../tushare/budget.js';
 import type { TushareParams, TushareRow, TushareSource } from '../tushare/source.js';
 import { ControlWriter } from './control.js';
 import { cursorValues, loadCursors } from './cursor-log.js';
@@ -100,6 +101,18 @@ export interface TaskFailure {
   message: string;
 }
 
+/**
+ * An hour or day quota used up: the endpoint is stopped for the rest of the run, and every later
+ * call of it is refused without being made until the window frees.
+ */
+export interface QuotaStop {
+  apiName: ApiName;
+  window: 'hour' | 'day';
+  limit: number | null;
+  /** When the quota frees (ms since the epoch). */
+  until: number;
+}
+
 export interface FetchRunResult {
   runId: string;
   status: RunStatus;
@@ -121,6 +134,8 @@ export interface FetchRunResult {
   skipped: SkippedEndpoint[];
   /** Per endpoint: calls planned (the calendar's included) and requests made. */
   calls: Record<string, EndpointCalls>;
+  /** Endpoints an hour or day quota stopped in this run, and until when. */
+  quotaStops: QuotaStop[];
 }
 
 /** What a failure stops: the one task, its endpoint, or the whole run. */
@@ -178,6 +193,7 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
   let runErrors: Record<string, number> = {};
   const moves: CursorMove[] = [];
   const failures: TaskFailure[] = [];
+  const quotaStops: QuotaStop[] = [];
   const counts = { total: 0, done: 0, failed: 0, notReached: 0 };
   let tasks: FetchTask[] = [];
   let skipped: SkippedEndpoint[] = [];
@@ -318,6 +334,8 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
           break;
         }
         if (scope === 'endpoint') stopped.add(task.apiName);
+        const quota = quotaStopOf(task.apiName, err);
+        if (quota !== undefined) quotaStops.push(quota);
         report();
         continue;
       }
@@ -374,7 +392,22 @@ export async function runFetch(options: FetchRunOptions): Promise<FetchRunResult
     failures,
     skipped,
     calls: callsPerEndpoint([{ apiName: CALENDAR_API }, ...tasks], spent.requestsByApi ?? {}),
+    quotaStops,
   };
+}
+
+/** The quota stop a failure means, if it is an hour or day quota used up. */
+export function quotaStopOf(apiName: ApiName, err: unknown, now = Date.now()): QuotaStop | undefined {
+  if (!(err instanceof TushareRateLimitError)) return undefined;
+  const { window, limit, blockedUntil } = err.details as {
+    window?: unknown;
+    limit?: unknown;
+    blockedUntil?: unknown;
+  };
+  if (window !== 'hour' && window !== 'day') return undefined;
+  const until = typeof blockedUntil === 'number' ? blockedUntil : quotaFreesAt(window, now);
+  if (until === null) return undefined;
+  return { apiName, window, limit: typeof limit === 'number' ? limit : null, until };
 }
 
 function pick(

@@ -31,6 +31,8 @@ export const EndpointFaultsSchema = z.strictObject({
   rateLimitPerMinute: count.optional(),
   /** The length of that minute, for tests that cannot wait one (the client's TUSHARE_RATE_WINDOW_MS). */
   rateWindowMs: count.optional(),
+  /** After N accepted calls, answer Tushare's hour or day quota refusal (stating N) to every call. */
+  quota: z.strictObject({ window: z.enum(['hour', 'day']), calls: count }).optional(),
   /** Answer Tushare's no-permission error to every call. */
   permissionDenied: z.boolean().optional(),
   /** Answer HTTP 500, 502, 503 (in turn) instead of Tushare's answer. */

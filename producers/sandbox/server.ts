@@ -77,6 +77,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const faultCalls = new Map<string, number>();
   /** Calls per api_name and trade date, for the publication faults (first pages only). */
   const dayCalls = new Map<string, number>();
+  /** Calls per api_name the quota fault accepted. */
+  const quotaCalls = new Map<string, number>();
   const rateWindow = new RollingWindow();
   const cache = new Map<string, WireRow[]>();
   const pendingWaits = new Set<() => void>();
@@ -112,6 +114,18 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     if (!isApiName(apiName) || !dataset.supports(apiName))
       return answerError(TUSHARE_CODE.token, TUSHARE_MSG.unknownApi);
     if (faults.permissionDenied) return answerError(TUSHARE_CODE.limited, TUSHARE_MSG.noPermission(apiName));
+    const quota = faults.quota;
+    if (quota !== undefined) {
+      const accepted = quotaCalls.get(apiName) ?? 0;
+      if (accepted >= quota.calls)
+        return answerError(
+          TUSHARE_CODE.limited,
+          quota.window === 'hour'
+            ? TUSHARE_MSG.ratePerHour(quota.calls)
+            : TUSHARE_MSG.ratePerDay(quota.calls),
+        );
+      quotaCalls.set(apiName, accepted + 1);
+    }
     const perMinute = faults.rateLimitPerMinute;
     if (perMinute !== undefined && !rateWindow.admit(apiName, perMinute, clock(), faults.rateWindowMs))
       return answerError(TUSHARE_CODE.limited, TUSHARE_MSG.ratePerMinute(perMinute));
@@ -250,6 +264,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       plan = parseFaultPlan(next);
       faultCalls.clear();
       dayCalls.clear();
+      quotaCalls.clear();
       rateWindow.clear();
     },
     close: async () => {

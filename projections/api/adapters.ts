@@ -5,12 +5,12 @@ import type { CommandPorts } from '../commands/handle.js';
 import { readExplainContext, readFlagsChanges } from '../matrix/context-sql.js';
 import { computeMatrix, explainCell, type MatrixPools } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';
-import type { Queryable } from '../matrix/sql.js';
+import { type Queryable, readQuotaStops } from '../matrix/sql.js';
 import type { FoundationSource } from './foundation.js';
 import { PgGateSnapshotSource, type SnapshotThresholds } from './gate-snapshot.js';
 import { PgProjectionReader } from './pg-reader.js';
 import type { ControlPlaneCommands, MatrixSource, ProjectionReader } from './ports.js';
-import type { ExplainView, GateSnapshot, MatrixView } from './schemas.js';
+import type { ExplainView, GateSnapshot, MatrixView, QuotaStopView } from './schemas.js';
 
 /**
  * The API's ports backed by the other projections modules: the status matrix of projections/matrix
@@ -62,7 +62,17 @@ export class StoreMatrixSource implements MatrixSource {
       tradeDates: datesBetween(query.from, query.to),
       cells,
       summary,
+      quotaStops: await this.#quotaStops(modules),
     };
+  }
+
+  async #quotaStops(modules: readonly string[]): Promise<QuotaStopView[]> {
+    return (await readQuotaStops(this.#db, modules)).map((r) => ({
+      module: r.module,
+      window: r.window,
+      limit: r.limit,
+      blockedUntil: r.blocked_until.getTime(),
+    }));
   }
 
   async explain(query: Parameters<MatrixSource['explain']>[0]): Promise<ExplainView> {
@@ -75,7 +85,7 @@ export class StoreMatrixSource implements MatrixSource {
       context,
       await this.#pools(),
     );
-    return explanation;
+    return { ...explanation, quotaStops: await this.#quotaStops([query.module]) };
   }
 }
 

@@ -323,6 +323,16 @@ const StatusCounts = z.object({
   not_applicable: z.number().int().nonnegative(),
 });
 
+/** An hour or day quota used up: the module's calls wait until it frees (README, "The call budget"). */
+export const QuotaStopView = z.object({
+  module: z.string(),
+  window: z.enum(['hour', 'day']),
+  limit: z.number().int().positive(),
+  /** Milliseconds since the epoch. */
+  blockedUntil: z.number(),
+});
+export type QuotaStopView = z.infer<typeof QuotaStopView>;
+
 export const MatrixView = z.object({
   target: z.union([z.literal('universe'), z.array(z.string())]),
   from: TradeDate,
@@ -337,6 +347,8 @@ export const MatrixView = z.object({
     byPublication: z.record(PublicationState, z.number().int().nonnegative()),
     byModule: z.record(z.string(), StatusCounts.extend({ coverage: z.number().nullable() })),
   }),
+  /** Modules an hour or day quota stops now: their missing days wait for the quota, not for Tushare. */
+  quotaStops: z.array(QuotaStopView).optional(),
 });
 export type MatrixView = z.infer<typeof MatrixView>;
 
@@ -396,6 +408,8 @@ export const ExplainView = MatrixCell.omit({ reason: true }).extend({
     }),
   ),
   notApplicableReason: z.string().optional(),
+  /** The module's hour or day quota stop in force now, if any. */
+  quotaStops: z.array(QuotaStopView).optional(),
 });
 export type ExplainView = z.infer<typeof ExplainView>;
 

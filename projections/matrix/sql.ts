@@ -249,6 +249,29 @@ export async function readRevisions(
   return rows[0] ?? null;
 }
 
+export interface QuotaStopRow {
+  module: string;
+  window: 'hour' | 'day';
+  limit: number;
+  blocked_until: Date;
+}
+
+/**
+ * Modules an hour or day quota stops now (tushare_budget, the projection of CallBudgetLearned):
+ * no call of them is made before `blocked_until`, whatever the matrix shows as missing meanwhile.
+ */
+export async function readQuotaStops(db: Queryable, modules: readonly string[]): Promise<QuotaStopRow[]> {
+  const { rows } = await db.query<QuotaStopRow>(
+    `SELECT api_name AS module, rate_window AS window, max(call_limit)::int AS limit, max(blocked_until) AS blocked_until
+     FROM tushare_budget
+     WHERE api_name = ANY($1::text[]) AND rate_window IN ('hour', 'day') AND blocked_until > now()
+     GROUP BY api_name, rate_window
+     ORDER BY api_name, rate_window`,
+    [modules],
+  );
+  return rows;
+}
+
 /** The ts_codes among `codes` that no instrument row has, in any asset class. */
 export async function readUnknownCodes(db: Queryable, codes: readonly string[]): Promise<string[]> {
   const { rows } = await db.query<{ ts_code: string }>(

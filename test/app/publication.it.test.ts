@@ -28,6 +28,7 @@ interface Cell {
 interface MatrixOut {
   cells: Cell[];
   summary: { byPublication: Record<string, number> };
+  quotaStops?: { module: string; window: string; limit: number; blockedUntil: number }[];
 }
 interface RunOut {
   stage: string;
@@ -35,6 +36,7 @@ interface RunOut {
   from: string;
   to: string;
   recheck: Record<string, string[]>;
+  quotaStops: { apiName: string; window: string; limit: number | null; until: string }[];
 }
 interface JobOut {
   fetch: { status: string; runs: RunOut[] };
@@ -209,4 +211,36 @@ describe('publication states: a day published in two parts, then corrected', () 
     );
     expect(rows).toEqual([{ revisions: 1 }]);
   }, 900_000);
+
+  it('a day quota used up stops its endpoint: the run and the matrix say so, and until when', async () => {
+    sandbox.setFaults({ adj_factor: { quota: { window: 'day', calls: 1 } } });
+    const before = sandbox.calls().adj_factor ?? 0;
+    const out = await xassetCli(['run', '--to', '20240116'], env);
+    // A partial run exits 3: adj_factor stopped, the other endpoints done.
+    expect(out.code, out.stderr.slice(-3_000)).toBe(3);
+    const p0 = p0Run(JSON.parse(out.stdout) as JobOut);
+    expect(p0.status).toBe('partial');
+    expect(p0.quotaStops).toEqual([
+      { apiName: 'adj_factor', window: 'day', limit: 1, until: expect.any(String) },
+    ]);
+    const until = Date.parse(p0.quotaStops[0]?.until ?? '');
+    expect(until).toBeGreaterThan(Date.now());
+    // One accepted call, one refused; the endpoint's other tasks are not made.
+    expect((sandbox.calls().adj_factor ?? 0) - before).toBe(2);
+
+    const matrix = await json<MatrixOut>([
+      'matrix',
+      '--from',
+      '20240116',
+      '--to',
+      '20240116',
+      '--modules',
+      'adj_factor,daily',
+    ]);
+    expect(matrix.quotaStops).toEqual([
+      { module: 'adj_factor', window: 'day', limit: 1, blockedUntil: until },
+    ]);
+    const explain = await json<{ quotaStops: unknown[] }>(['matrix', 'explain', 'adj_factor', '20240116']);
+    expect(explain.quotaStops).toEqual(matrix.quotaStops);
+  }, 600_000);
 });

@@ -270,6 +270,17 @@ describe('faults served by the sandbox', () => {
     expect(await items({ trade_date: day, limit: 50, offset: 0 })).toBe(30);
   });
 
+  it("answers Tushare's hour or day quota refusal once the quota's calls are spent", async () => {
+    const s = await start({ daily: { quota: { window: 'day', calls: 2 } } });
+    const answer = async () => (await (await ask(s.url)).json()) as TushareAnswer;
+    expect([(await answer()).code, (await answer()).code]).toEqual([0, 0]);
+    expect(await answer()).toMatchObject({
+      code: TUSHARE_CODE.limited,
+      msg: TUSHARE_MSG.ratePerDay(2),
+      data: null,
+    });
+  });
+
   it('restarts fault call counts when the plan is replaced', async () => {
     const s = await start({ daily: { serverErrors: { first: 1 } } });
     expect((await ask(s.url)).status).toBe(500);
