@@ -510,18 +510,34 @@ class ChunkWorker {
     }
 
     await this.#appendDeadLetters(poison, deadLettersSent);
-    const publishedNow = await this.#publish(plan, predicted, published);
+    // Kafka acknowledges the normalized rows while PostgreSQL writes the batch; the commit still
+    // waits for them. The embedded log appends through the store itself, possibly its only
+    // connection, which the transaction would hold: there the rows go first, as before.
+    const publishing = this.#publish(plan, predicted, published);
+    const overlap = this.options.log.kind === 'kafka';
+    // Settled either way before #attempt returns, so a retry never runs beside this append.
+    const settled = publishing.then(
+      () => undefined,
+      () => undefined,
+    );
+    let publishedNow = overlap ? 0 : await publishing;
 
-    const result = await withTransaction(this.options.pool, async (client) => {
-      const sunk = await sinkBatch(client, plan, {
-        consumer: this.options.consumer,
-        commits: [...nextOffsets.values()],
-        staging: this.staging,
+    let result: SinkResult;
+    try {
+      result = await withTransaction(this.options.pool, async (client) => {
+        const sunk = await sinkBatch(client, plan, {
+          consumer: this.options.consumer,
+          commits: [...nextOffsets.values()],
+          staging: this.staging,
+        });
+        verifyPrediction(predicted, sunk);
+        await recordRevisions(client, revisionsByDay(plan, sunk.changed, predicted, this.apiOf));
+        if (overlap) publishedNow = await publishing;
+        return sunk;
       });
-      verifyPrediction(predicted, sunk);
-      await recordRevisions(client, revisionsByDay(plan, sunk.changed, predicted, this.apiOf));
-      return sunk;
-    });
+    } finally {
+      await settled;
+    }
 
     for (const commit of nextOffsets.values())
       this.positions.set(slotOf(commit.topic, commit.partition), commit.next);
@@ -580,7 +596,7 @@ class ChunkWorker {
     predicted: ReadonlyMap<TableName, ReadonlyMap<string, Change>>,
     published: Set<string>,
   ): Promise<number> {
-    const byTopic = new Map<string, OutgoingRecord[]>();
+    const byTopic = new Map<string, { outgoing: OutgoingRecord[]; ids: string[] }>();
     let count = 0;
     for (const [table, changes] of predicted) {
       for (const row of plan.byTable.get(table) ?? []) {
@@ -589,15 +605,22 @@ class ChunkWorker {
         const message = normalizedMessage(row, change === 'revision');
         const id = `${table}\u0000${row.key}\u0000${message.content_hash}`;
         if (published.has(id)) continue;
-        published.add(id);
         const { topic, key } = publication(table, row);
-        const list = byTopic.get(this.#prefix + topic) ?? [];
-        list.push({ key, value: await this.options.codec.encode(this.#prefix + topic, message) });
-        byTopic.set(this.#prefix + topic, list);
+        let entry = byTopic.get(this.#prefix + topic);
+        if (!entry) {
+          entry = { outgoing: [], ids: [] };
+          byTopic.set(this.#prefix + topic, entry);
+        }
+        entry.outgoing.push({ key, value: await this.options.codec.encode(this.#prefix + topic, message) });
+        entry.ids.push(id);
         count += 1;
       }
     }
-    for (const [topic, outgoing] of byTopic) await this.options.log.append(topic, outgoing);
+    // A row counts as sent once the log acknowledged it: a retry after a failed append sends it again.
+    for (const [topic, { outgoing, ids }] of byTopic) {
+      await this.options.log.append(topic, outgoing);
+      for (const id of ids) published.add(id);
+    }
     return count;
   }
 
