@@ -67,9 +67,9 @@ export function benchTopics(
   };
 }
 
-export async function deleteTopics(admin: Admin, names: readonly string[]): Promise<void> {
-  const existing = new Set(await admin.listTopics());
-  const topics = names.filter((name) => existing.has(name));
+/** Every topic under a run's prefix: the bench's own and those its `xasset process` children created. */
+export async function deleteTopicsWithPrefix(admin: Admin, prefix: string): Promise<void> {
+  const topics = (await admin.listTopics()).filter((name) => name.startsWith(prefix));
   if (topics.length > 0) await admin.deleteTopics({ topics });
 }
 
