@@ -374,7 +374,9 @@ async function groupRun(
   await log.ensureTopics(benchTopics(prefix, apis).definitions);
   const schema = `bench_${id}_${label}`;
   const pool = await freshSchema(services.databaseUrl, schema, 2, cleanup);
-  const name = `${prefix}processor`;
+  // The children's log prefixes their consumer group as it prefixes topics; consumer_offset keeps the name.
+  const name = 'processor';
+  const group = prefix + name;
   const env = {
     XASSET_LOG: 'kafka',
     XASSET_KAFKA_BROKERS: services.brokers.join(','),
@@ -393,7 +395,7 @@ async function groupRun(
   await until(
     `${label}: ${members} members each holding partitions`,
     async () => {
-      const held = await groupAssignments(admin, name);
+      const held = await groupAssignments(admin, group);
       return held.length === members && held.every((n) => n > 0);
     },
     anyExit,
@@ -560,6 +562,10 @@ async function bench(
   });
   await expectRows(naive, table, 'naive', options.naiveRows);
 
+  // The core lines on stderr now: the children and the re-ingest below take as long again.
+  say(
+    `so far: ${results.map((r) => `${r.path.split(':')[0]} ${Math.round(r.rows / r.seconds)} rows/s`).join(', ')}`,
+  );
   // Children read topics of their own, each group a fresh copy of the records.
   const groups: GroupContext = { services, id, apis, table, options, log, admin, cleanup };
   const single =
