@@ -4,6 +4,7 @@ import pg from 'pg';
 import { type TopicSchema, topicSchemas } from '../contracts/avro/schemas.js';
 import { rawTopic } from '../contracts/catalog/index.js';
 import { DLQ_TOPIC } from '../contracts/events/dead-letter.js';
+import { MINUTE_ASSETS, minuteTopic } from '../contracts/normalized/intraday.js';
 import { MARKET_ASSETS, marketTopic } from '../contracts/normalized/market.js';
 import { type TopicDefinition, topicDefinitions } from '../contracts/topics.js';
 import { subjectOf } from '../infra/codec/schema-codec.js';
@@ -51,12 +52,17 @@ export class Cleanup {
   }
 }
 
-/** The topics one bench run writes, under its own prefix: the raw topics given, dead letters, normalized. */
+/** The topics one bench run writes, under its own prefix: the raw topics given, dead letters, normalized (daily and minute). */
 export function benchTopics(
   prefix: string,
   apis: readonly string[],
 ): { definitions: TopicDefinition[]; schemas: TopicSchema[] } {
-  const wanted = new Set([...apis.map(rawTopic), DLQ_TOPIC, ...MARKET_ASSETS.map(marketTopic)]);
+  const wanted = new Set([
+    ...apis.map(rawTopic),
+    DLQ_TOPIC,
+    ...MARKET_ASSETS.map(marketTopic),
+    ...MINUTE_ASSETS.map(minuteTopic),
+  ]);
   return {
     definitions: topicDefinitions()
       .filter((t) => wanted.has(t.name))
