@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { commandContext } from './commands/context.js';
 import { registerControlCommands } from './commands/control.js';
 import { registerDataCommands } from './commands/data.js';
+import { registerGrayCommands } from './commands/gray.js';
 import { registerMatrixCommands } from './commands/matrix.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerServiceCommands } from './commands/services.js';
@@ -37,6 +38,7 @@ registerPipelineCommands(ctx);
 registerControlCommands(ctx);
 registerDataCommands(ctx);
 registerMatrixCommands(ctx);
+registerGrayCommands(ctx);
 
 /** Addresses from the config, when it loaded, so a refused connection names its setting. */
 function settings(): DependencySettings {

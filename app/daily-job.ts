@@ -2,6 +2,7 @@ import { type ApiName, type AssetClass, type EndpointSpec, endpoint } from '../c
 import { addDays, chinaDate } from '../contracts/dates.js';
 import { CommandRefusedError, ConfigError } from '../contracts/errors.js';
 import type { RolloutFlags } from '../contracts/flags.js';
+import { fetchesAt, type GrayStage, grayMembers, isGrayModule } from '../contracts/gray.js';
 import { canNormalize } from '../processors/normalize/index.js';
 import type { ProcessStats } from '../processors/processor.js';
 import { ControlWriter } from '../producers/fetch/control.js';
@@ -10,6 +11,7 @@ import { handPickedStage, type JobStage, planJob, REFERENCE_STAGE } from '../pro
 import { CALENDAR_API, dailyRange, type EndpointSelection } from '../producers/fetch/planner.js';
 import {
   configuredPools,
+  narrowPool,
   type PoolCandidate,
   type ResolvedPool,
   recordedPools,
@@ -23,6 +25,7 @@ import type { MatrixPoolSource } from '../projections/api/adapters.js';
 import { setFlags } from '../projections/commands/flags.js';
 import { WAVES, type Wave } from '../projections/gates/types.js';
 import { nextWaveAction, waveFlag } from '../projections/gates/waves.js';
+import { grayFailure } from '../projections/gray/commands.js';
 import { verifyControlLogAgainst } from '../projections/log/control-check.js';
 import { foldControlLog } from '../projections/log/control-view.js';
 import {
@@ -78,6 +81,8 @@ export interface JobResult {
   notRun: string[];
   /** Stages not run because the phase record shuts every endpoint of theirs (a freeze during the job included). */
   closedByPhase: string[];
+  /** P2 modules not run because their gray stage fetches nothing yet (not started, or probing). */
+  closedByGray: { module: string; stage: GrayStage | null }[];
   /** The phase record the job started in. */
   phase: PhaseRecord;
   /** Switches stored on but not in force when the job started, and why: what a run at phase A says. */
@@ -117,7 +122,9 @@ export async function runJob(
   const isEffective = (spec: EndpointSpec) => states[spec.switch].effective;
   const shutByPhase = (spec: EndpointSpec) => states[spec.switch].reason === 'phase';
   let phase: PhaseRecord = control.phases;
+  let gray = control.gray;
   const closedByPhase: string[] = [];
+  const closedByGray: JobResult['closedByGray'] = [];
   const cursors: Record<string, string> = { ...cursorValues(control.cursors) };
   const today = request.to ?? chinaDate();
   const historyFrom =
@@ -147,6 +154,7 @@ export async function runJob(
       const now = await foldControlLog(ports);
       states = statesOf(now);
       phase = now.phases;
+      gray = now.gray;
     }
     // A stage the phase shuts is not run; one only the flags switch off still runs and reports
     // its endpoints skipped with reason switch_off.
@@ -155,7 +163,19 @@ export async function runJob(
       closedByPhase.push(stage.name);
       continue;
     }
-    const own = (pools ?? []).filter((p) => stage.endpoints.includes(p.apiName));
+    const module = isGrayModule(stage.chain) ? stage.chain : null;
+    const grayStage = module === null ? null : (gray.modules[module]?.stage ?? null);
+    if (module !== null && !fetchesAt(grayStage)) {
+      closedByGray.push({ module, stage: grayStage });
+      continue;
+    }
+    const own = (pools ?? [])
+      .filter((p) => stage.endpoints.includes(p.apiName))
+      .map((p) =>
+        module === null || grayStage === null
+          ? p
+          : narrowPool(p, grayMembers(module, grayStage, p.members, cfg.gray)),
+      );
     const recheck =
       request.from === undefined && !request.force && stage.batch !== REFERENCE_STAGE
         ? await readRecheck(runtime, { endpoints: stage.endpoints, cursors, today, flags })
@@ -207,6 +227,7 @@ export async function runJob(
     stages: results,
     notRun,
     closedByPhase,
+    closedByGray,
     phase: control.phases,
     notInForce: switchDifferences(control.flags.current, control.phases, forced),
     referenceProcessed,
@@ -306,6 +327,19 @@ async function afterModule(
       await writer.append('CursorAdvanced', { ...pool.shardMove, runId: run.runId });
       cursors[pool.shardMove.cursor] = pool.shardMove.value;
     }
+    return;
+  }
+  if (run.status === 'failed' && isGrayModule(stage.chain)) {
+    const stepped = await grayFailure(ports, {
+      module: stage.chain,
+      runId: run.runId,
+      error: run.error ?? null,
+      actor,
+      reason: 'module run failed',
+      now: Date.now(),
+      settings: runtime.config.gray,
+    });
+    if (stepped.step !== null) result.switchedOff = stage.chain;
     return;
   }
   if (run.status !== 'failed' || !(WAVES as readonly string[]).includes(stage.name)) return;

@@ -3,6 +3,7 @@ import { type FoundationSource, storeFoundation } from '../projections/api/found
 import { appendBaselines } from '../projections/commands/baselines.js';
 import { advancePhaseThroughGates } from '../projections/commands/phase-gates.js';
 import { EXIT_GATE, type GateOutcome } from '../projections/gates/phases.js';
+import { grayNotFull } from '../projections/gray/decide.js';
 import { foldControlLog } from '../projections/log/control-view.js';
 import type { ControlState } from '../projections/reducers/control.js';
 import { rollbackBaselineOffset } from '../projections/reducers/flags.js';
@@ -38,7 +39,15 @@ export async function exitVerdict(
   );
   const held = snapshot.gates.map((g) => ({ gate: g.gate, passed: g.passed, failures: g.failures }));
   if (exitGate === 'foundation' && snapshot.foundation) return { exit: snapshot.foundation, held };
-  return { exit: held.find((g) => g.gate === exitGate) ?? { gate: exitGate ?? 'none', passed: false }, held };
+  const exit: GateOutcome = held.find((g) => g.gate === exitGate) ?? {
+    gate: exitGate ?? 'none',
+    passed: false,
+  };
+  if (exitGate !== 'p2') return { exit, held };
+  // D's exit also needs every P2 module in force released to its whole pool (DESIGN §10).
+  const notFull = grayNotFull(state);
+  const failures = [...(exit.failures ?? []), ...notFull];
+  return { exit: { ...exit, passed: exit.passed && notFull.length === 0, failures }, held };
 }
 
 /**

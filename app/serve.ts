@@ -47,8 +47,9 @@ export async function startStatusService(
       alerts: runtime.config.alerts,
       consumer: { name: runtime.config.pipeline.processorName, topics: processedTopics() },
       pools: matrixPools(runtime),
-      onAppended: ({ recorded, raised, resolved, freeze, offsets }) => {
-        const fields = { offsets, gates: recorded.map((g) => g.gate), raised, resolved, freeze };
+      gray: runtime.config.gray,
+      onAppended: ({ recorded, raised, resolved, freeze, offsets, gray }) => {
+        const fields = { offsets, gates: recorded.map((g) => g.gate), raised, resolved, freeze, gray };
         if (freeze) logger.warn(fields, 'gate regressed: phase frozen and rolled back');
         else logger.info(fields, 'gates and alerts evaluated');
       },

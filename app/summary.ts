@@ -110,6 +110,7 @@ export interface JobView {
   }[];
   notRun: readonly string[];
   closedByPhase: readonly string[];
+  closedByGray?: readonly { module: string; stage: string | null }[];
   notInForce: Readonly<Record<string, { detail: string } | undefined>>;
 }
 
@@ -127,6 +128,11 @@ export function jobFacts(job: JobView): [string, string][] {
   }
   if (job.notRun.length > 0) lines.push(['not run', job.notRun.join(', ')]);
   if (job.closedByPhase.length > 0) lines.push(['shut by phase', job.closedByPhase.join(', ')]);
+  for (const g of job.closedByGray ?? [])
+    lines.push([
+      `${g.module}`,
+      `not run: gray stage ${g.stage ?? 'not started'} fetches nothing (xasset gray show)`,
+    ]);
   return lines;
 }
 

@@ -192,6 +192,26 @@ export const ConfigSchema = z.object({
      */
     baselineOffset: z.coerce.number().int().nonnegative().optional(),
   }),
+  /** Gray release of the P2 modules (DESIGN §10, contracts/gray.ts). */
+  gray: z.object({
+    /** Canary codes of every module's pool; absent: `canaryShare` of each pool. */
+    canaryCodes: codeList.optional(),
+    canaryShare: ratio.default(0.05),
+    /** The shares between canary and full, e.g. `0.25,0.5`; empty: canary, then full. */
+    shares: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean)
+          .map(Number),
+      )
+      .pipe(z.array(z.number().gt(0).lt(1)))
+      .default([0.25, 0.5]),
+    /** Clean trading days a stage needs on its own pool before the evaluator promotes it. */
+    requiredDays: positiveInt.max(60).default(3),
+  }),
   alerts: z.object({
     maxFailureRate: ratio.default(0.2),
     minCoverage: ratio.default(0.95),
@@ -273,6 +293,10 @@ export const ENV_VARS = {
   XASSET_GATE_DAYS: 'gates.requiredDays',
   XASSET_GATE_MIN_COVERAGE: 'gates.minCoverage',
   XASSET_GATE_BASELINE_OFFSET: 'gates.baselineOffset',
+  XASSET_GRAY_CANARY_CODES: 'gray.canaryCodes',
+  XASSET_GRAY_CANARY_SHARE: 'gray.canaryShare',
+  XASSET_GRAY_SHARES: 'gray.shares',
+  XASSET_GRAY_DAYS: 'gray.requiredDays',
   XASSET_ALERT_MAX_FAILURE_RATE: 'alerts.maxFailureRate',
   XASSET_ALERT_MIN_COVERAGE: 'alerts.minCoverage',
   XASSET_ALERT_MAX_RUNNING: 'alerts.maxRunningResidue',
@@ -320,6 +344,7 @@ export function loadConfig(
     universe: {},
     publication: {},
     gates: {},
+    gray: {},
     alerts: {},
     local: {
       cacheDir: join(homedir(), '.cache', 'tushare-xasset'),

@@ -120,10 +120,12 @@ export function registerControlCommands(ctx: CommandContext): void {
             actor: options.actor,
             now: Date.now(),
             pools: matrixPools(runtime),
+            gray: runtime.config.gray,
           },
         );
         await projectRun(runtime);
         const evaluated = {
+          gray: result.gray,
           offsets: result.offsets,
           gates: result.recorded,
           alertsRaised: result.raised,

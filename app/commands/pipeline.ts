@@ -534,6 +534,7 @@ function jobReport(job: JobResult) {
     notRun: job.notRun,
     phase: { current: job.phase.phase, frozen: job.phase.frozen },
     closedByPhase: job.closedByPhase,
+    closedByGray: job.closedByGray,
     notInForce: job.notInForce,
   };
 }

@@ -44,27 +44,35 @@ export function controlEventSchema(
   };
 }
 
-/** The event types appended to the union since a schema, newest last (see earlierControlEventSchemas). */
-const ADDED_AFTER_OFFSETS_RESET = ['AlertResolved', 'PhaseUnfrozen'];
-
-const payloadsWithout = (types: readonly string[]): Record<string, z.ZodType> =>
-  Object.fromEntries(Object.entries(CONTROL_PAYLOADS).filter(([type]) => !types.includes(type)));
-
 /**
- * The control event as published before: first without RunStarted's pools, then without its
- * forcePhase, then without AlertResolved and PhaseUnfrozen. Events written with them are still in
- * the logs, and read into the current schema with the missing fields null. Whoever appends the
- * next event types adds the union as it is now here, so today's records stay readable.
+ * The control event as published before: RunStarted first without its pools, then without its
+ * forcePhase, and the payload union shorter by the event types appended since (from AlertRaised,
+ * the last type of the first release, on). Events written with any of them are still in the logs,
+ * and read into the current schema with the missing fields null; an embedded codec knows a writer
+ * only by its fingerprint, so every combination is listed.
  */
 function earlierControlEventSchemas(): AvroRecordSchema[] {
-  const before = payloadsWithout(ADDED_AFTER_OFFSETS_RESET);
   const runStarted = CONTROL_PAYLOADS.RunStarted;
-  const v1 = runStarted.omit({ pools: true, forcePhase: true }).meta({ avroName: 'RunStarted' });
-  const v2 = runStarted.omit({ forcePhase: true }).meta({ avroName: 'RunStarted' });
-  return [
-    ...[v1, v2].map((RunStarted) => controlEventSchema({ ...before, RunStarted })),
-    controlEventSchema(before),
+  const variants = [
+    runStarted.omit({ pools: true, forcePhase: true }).meta({ avroName: 'RunStarted' }),
+    runStarted.omit({ forcePhase: true }).meta({ avroName: 'RunStarted' }),
+    runStarted,
   ];
+  const types = Object.keys(CONTROL_PAYLOADS) as (keyof typeof CONTROL_PAYLOADS)[];
+  const first = types.indexOf('AlertRaised') + 1;
+  const out: AvroRecordSchema[] = [];
+  for (let length = first; length <= types.length; length++) {
+    for (const RunStarted of variants) {
+      if (length === types.length && RunStarted === runStarted) continue; // the current schema
+      const payloads = Object.fromEntries(
+        types
+          .slice(0, length)
+          .map((type) => [type, type === 'RunStarted' ? RunStarted : CONTROL_PAYLOADS[type]]),
+      );
+      out.push(controlEventSchema(payloads));
+    }
+  }
+  return out;
 }
 
 export function deadLetterSchema(): AvroRecordSchema {

@@ -208,8 +208,29 @@ export const PhaseUnfrozen = z
   .meta({ avroName: 'PhaseUnfrozen' });
 
 /**
- * Every payload by its event type; the order is the Avro union's order, so only append to it (and
- * keep the union as it was before in contracts/avro/schemas.ts, for the records written with it).
+ * A P2 module moved on the gray-release ladder (contracts/gray.ts): started at `probe`, promoted a
+ * step when its gate held, stepped back when it failed (the same failure switches the module off
+ * with a FlagsChanged), or set by an operator. The evidence is kept with the step.
+ */
+export const GrayStageChanged = z
+  .object({
+    module: z.string().min(1),
+    /** Null for the module's first stage. */
+    from: z.string().min(1).nullable(),
+    to: z.string().min(1),
+    action: z.enum(['start', 'promote', 'rollback', 'set']).meta({ avroName: 'GrayAction' }),
+    /** The share of the module's pool the new stage fetches, 0 to 1 (an allow-list canary: 0). */
+    share: z.number().min(0).max(1),
+    allowList: z.array(z.string()),
+    reason: z.string().min(1),
+    /** The module gate's failing conditions (rollback) or empty (promotion on a passed gate). */
+    evidence: z.array(z.string()),
+  })
+  .meta({ avroName: 'GrayStageChanged' });
+
+/**
+ * Every payload by its event type; the order is the Avro union's order, so only append to it
+ * (contracts/avro/schemas.ts keeps every shorter union, for the records written with it).
  */
 export const CONTROL_PAYLOADS = {
   RunStarted,
@@ -227,6 +248,7 @@ export const CONTROL_PAYLOADS = {
   OffsetsReset,
   AlertResolved,
   PhaseUnfrozen,
+  GrayStageChanged,
 } as const;
 
 export type ControlEventType = keyof typeof CONTROL_PAYLOADS;

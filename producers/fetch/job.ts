@@ -1,4 +1,5 @@
 import { type ApiName, ENDPOINTS, type EndpointSpec } from '../../contracts/catalog/index.js';
+import { GRAY_MODULES, grayEndpoints } from '../../contracts/gray.js';
 import { CALENDAR_API, type EndpointSelection, selectEndpoints } from './planner.js';
 
 /**
@@ -19,7 +20,10 @@ export interface JobStage {
   blocking: boolean;
 }
 
-/** The batches of the main chain, in order. P2 joins at its gray stage (its own issue). */
+/**
+ * The batches of the main chain, in order. P2 is not among them: each of its modules runs as its
+ * own non-blocking chain at its gray stage, so a P2 failure never touches the main chain.
+ */
 export const MAIN_BATCHES = ['p0', 'p1'] as const;
 
 export const REFERENCE_STAGE = 'reference';
@@ -59,6 +63,15 @@ export function planJob(isEffective: (spec: EndpointSpec) => boolean): JobStage[
       chain: spec.apiName,
       batch: null,
       endpoints: [spec.apiName as ApiName],
+      blocking: false,
+    })),
+    // P2 by gray module (contracts/gray.ts), after the main chain: the history endpoints only, since
+    // realtime data exists only during the session (`fetch --realtime`).
+    ...GRAY_MODULES.map((module) => ({
+      name: module,
+      chain: module,
+      batch: 'p2',
+      endpoints: names(grayEndpoints(module).filter((spec) => spec.role !== 'realtime' && isEffective(spec))),
       blocking: false,
     })),
   ];

@@ -90,6 +90,32 @@ export function indexPool(options: {
   };
 }
 
+/** Every instrument of the asset class still listed on `today`. */
+const live = (candidates: readonly PoolCandidate[], today: string): string[] =>
+  sorted(candidates.filter((c) => c.delistDate === null || c.delistDate > today).map((c) => c.tsCode));
+
+/**
+ * The P2 minute universes: every listed stock, the indexes of index_daily's markets (or its
+ * explicit codes), every live futures contract. Realtime minute bars draw on the same pools as the
+ * history ones. Gray release (contracts/gray.ts) then fetches the share its stage allows.
+ */
+export function minutePools(universe: Config['universe']): PoolDefinition[] {
+  const index = indexPool({ markets: universe.indexMarkets, codes: universe.indexCodes, shardSize: 1 });
+  const indexMembers = index.members;
+  const stock = (apiName: ApiName): PoolDefinition => ({
+    apiName,
+    assetClass: 'stock',
+    members: live,
+  });
+  return [
+    stock('stk_mins'),
+    stock('rt_min'),
+    { apiName: 'idx_mins', assetClass: 'index', members: indexMembers },
+    { apiName: 'rt_idx_min', assetClass: 'index', members: indexMembers },
+    { apiName: 'ft_mins', assetClass: 'futures', members: live },
+  ];
+}
+
 /** The pools the configuration defines, one per per-instrument endpoint it feeds. */
 export function configuredPools(universe: Config['universe']): PoolDefinition[] {
   return [
@@ -99,7 +125,22 @@ export function configuredPools(universe: Config['universe']): PoolDefinition[] 
       codes: universe.indexCodes,
       shardSize: universe.indexShardSize,
     }),
+    ...minutePools(universe),
   ];
+}
+
+/**
+ * A resolved pool narrowed to the codes a gray stage fetches: `members` stays the whole pool (what
+ * the module is measured against at full), `codes` is the stage's share of it.
+ */
+export function narrowPool(pool: ResolvedPool, codes: readonly string[]): ResolvedPool {
+  const keep = new Set(codes);
+  return {
+    apiName: pool.apiName,
+    members: pool.members,
+    codes: pool.codes.filter((code) => keep.has(code)),
+    backfill: pool.backfill.filter((code) => keep.has(code)),
+  };
 }
 
 /**

@@ -137,16 +137,8 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
   }
 
   async gateSnapshot(asOfTradeDate: string | null): Promise<GateSnapshot> {
-    const now = this.#now().getTime();
-    const window = this.#thresholds.requiredDays + 5;
-    const ends = [...new Set([chinaDate(now), ...(asOfTradeDate ? [asOfTradeDate] : [])])];
-    const segments = (await Promise.all(ends.map((end) => openDatesUpTo(this.#pool, end, window)))).filter(
-      (s) => s.length > 0,
-    );
-    const openDates = [...new Set(segments.flat())].sort();
-    const since = openDates[0] ?? chinaDate(now);
-    const [runs, cursors, coverage, foundation] = await Promise.all([
-      this.#runsSince(since),
+    const { now, runs, openDates, segments } = await this.gateRuns(asOfTradeDate);
+    const [cursors, coverage, foundation] = await Promise.all([
       this.#cursors(),
       this.#coverage(segments),
       this.#foundation?.(),
@@ -164,6 +156,28 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
         ? { baseline: { offset: this.#thresholds.baselineOffset } }
         : {}),
     });
+  }
+
+  /**
+   * The open trade dates of a window reaching back a few more sessions than a gate needs (up to
+   * today, and up to the as-of date when one is asked), and the runs that can fall on those days:
+   * what every gate is evaluated on, the gray modules' own gates included (projections/gray).
+   */
+  async gateRuns(asOfTradeDate: string | null = null): Promise<{
+    now: number;
+    runs: GateRun[];
+    openDates: string[];
+    segments: string[][];
+  }> {
+    const now = this.#now().getTime();
+    const window = this.#thresholds.requiredDays + 5;
+    const ends = [...new Set([chinaDate(now), ...(asOfTradeDate ? [asOfTradeDate] : [])])];
+    const segments = (await Promise.all(ends.map((end) => openDatesUpTo(this.#pool, end, window)))).filter(
+      (s) => s.length > 0,
+    );
+    const openDates = [...new Set(segments.flat())].sort();
+    const runs = await this.#runsSince(openDates[0] ?? chinaDate(now));
+    return { now, runs, openDates, segments };
   }
 
   /** Runs that started (Beijing date) or prove a trade date on or after `since`, and every running one. */

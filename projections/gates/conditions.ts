@@ -38,6 +38,11 @@ const WORDS: Readonly<Record<string, Describe>> = {
     `coverage of ${module} on ${date} is below the threshold (${ratio})`,
   publication_partial: ([date, module]) =>
     `${module} of ${date} is published in part (fewer rows than its expected set): the next daily run fetches it again`,
+  gray_not_full: ([module, stage]) =>
+    `P2 module ${module} is at gray stage ${stage}, not full: \`xasset gray show\` says what it waits for`,
+  probe_missing: ([api]) => `${api} has no passed permission probe: run \`xasset probe ${api}\``,
+  switch_not_in_force: () => 'the module is not in force (its switch is off, or the phase has not opened it)',
+  stage_full: () => 'the module is released to its whole pool',
   main_coverage_below_baseline: ([date, module, ratio]) =>
     `main-chain coverage of ${module} on ${date} fell under its baseline (${ratio})`,
 };

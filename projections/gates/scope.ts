@@ -1,5 +1,6 @@
 import { ENDPOINTS } from '../../contracts/catalog/index.js';
 import { ValidationError } from '../../contracts/errors.js';
+import { isGrayModule } from '../../contracts/gray.js';
 import type { BatchGate, GateName, RunState, RunView, Wave } from './types.js';
 import { WAVES } from './types.js';
 
@@ -35,13 +36,45 @@ export function batchCoverageModules(batch: BatchGate): string[] {
 }
 
 function batchScope(batch: BatchGate): GateScope {
+  const main = (run: RunView) => run.chain === 'main' && (run.batch === batch || run.batch === null);
+  if (batch !== 'p2') {
+    return {
+      gate: batch,
+      // A main run without a batch fetched every enabled batch at once.
+      includes: main,
+      blocking: mainBlocking,
+      proves: (run) => FINISHED_WELL.has(run.status),
+      coverageModules: batchCoverageModules(batch),
+    };
+  }
+  // P2 runs as one non-blocking chain per gray module: its gate is theirs, beside a P2 main run's.
+  const own = (run: RunView) => isGrayModule(run.chain) || main(run);
   return {
     gate: batch,
-    // A main run without a batch fetched every enabled batch at once.
-    includes: (run) => run.chain === 'main' && (run.batch === batch || run.batch === null),
-    blocking: mainBlocking,
-    proves: (run) => FINISHED_WELL.has(run.status),
+    includes: (run) => run.chain === 'main' || own(run),
+    blocking: (run, date) => [
+      ...mainBlocking(run, date),
+      ...(isGrayModule(run.chain) && FAILED.has(run.status)
+        ? [`blocking_module_failed:${date}:${run.chain}`]
+        : []),
+    ],
+    proves: (run) => own(run) && FINISHED_WELL.has(run.status),
     coverageModules: batchCoverageModules(batch),
+  };
+}
+
+/** A gray module's own gate: its chain's runs, from its stage's start (the caller's baseline). */
+function grayScope(module: string): GateScope {
+  const own = (run: RunView) => run.chain === module;
+  return {
+    gate: `gray:${module}`,
+    includes: (run) => run.chain === 'main' || own(run),
+    blocking: (run, date) => [
+      ...mainBlocking(run, date),
+      ...(own(run) && FAILED.has(run.status) ? [`blocking_module_failed:${date}:${module}`] : []),
+    ],
+    proves: (run) => own(run) && FINISHED_WELL.has(run.status),
+    coverageModules: [],
   };
 }
 
@@ -64,6 +97,13 @@ function waveScope(wave: Wave): GateScope {
 
 export function gateScope(gate: GateName): GateScope {
   if (gate === 'p0' || gate === 'p1' || gate === 'p2') return batchScope(gate);
+  if (gate.startsWith('gray:')) {
+    const module = gate.slice('gray:'.length);
+    if (!isGrayModule(module)) {
+      throw new ValidationError('gate', [{ path: 'gate', message: `unknown gray module '${module}'` }]);
+    }
+    return grayScope(module);
+  }
   const wave = gate.slice('wave:'.length);
   if (!(WAVES as readonly string[]).includes(wave)) {
     throw new ValidationError('gate', [{ path: 'gate', message: `unknown gate '${gate}'` }]);

@@ -65,7 +65,9 @@ export const WAVES = ['index_daily', 'daily_basic', 'moneyflow'] as const;
 export type Wave = (typeof WAVES)[number];
 export type WaveGate = `wave:${Wave}`;
 export type BatchGate = 'p0' | 'p1' | 'p2';
-export type GateName = BatchGate | WaveGate;
+/** A P2 module's gate on its gray stage (contracts/gray.ts): evaluated with the stage's own baseline. */
+export type GrayGate = `gray:${string}`;
+export type GateName = BatchGate | WaveGate | GrayGate;
 
 export type Clock = 'natural' | 'as_of';
 

@@ -1,6 +1,7 @@
 import { endpoint, rawTopic } from '../../contracts/catalog/index.js';
 import type { ControlEvent, ControlPayload } from '../../contracts/events/control.js';
 import { FLAG_NAMES, type FlagName } from '../../contracts/flags.js';
+import type { GraySettings } from '../../contracts/gray.js';
 import { ALERTS, type AlertPayload, type AlertThresholds, currentConditions } from '../alerts/evaluate.js';
 import type { GateSnapshot, GateSnapshotEntry } from '../api/schemas.js';
 import { decideFlags } from '../commands/flags.js';
@@ -8,6 +9,7 @@ import { decideFreezePhase } from '../commands/phases.js';
 import { toGateEvaluated } from '../gates/evaluate.js';
 import { decideRegression, type ExitGate, type GateOutcome } from '../gates/phases.js';
 import type { CoveragePoint, GateName, RunState } from '../gates/types.js';
+import { decideGray, type GateRuns, type GrayStep } from '../gray/decide.js';
 import { newControlEvent } from '../log/control-log.js';
 import type { AlertEntry, AlertsState } from '../reducers/alerts.js';
 import type { ControlState } from '../reducers/control.js';
@@ -33,6 +35,8 @@ export interface Observation {
    * log did not give is absent. Null when no processor is watched.
    */
   processor: { consumer: string; lagByTopic: Readonly<Record<string, number>> } | null;
+  /** The runs and open dates the gates read: the gray modules' gates are evaluated on them too. */
+  gateRuns?: GateRuns;
 }
 
 export interface EvaluationContext {
@@ -41,6 +45,8 @@ export interface EvaluationContext {
   now: number;
   /** Fewer finished runs than this raise no failure-rate alert (evaluateAlerts' default otherwise). */
   minRuns?: number;
+  /** Gray release of the P2 modules; absent: no module moves (projections/gray). */
+  gray?: { settings: GraySettings; minCoverage: number };
 }
 
 export interface EvaluationDecision {
@@ -53,6 +59,8 @@ export interface EvaluationDecision {
   freeze: { phase: Phase; gates: ExitGate[]; reason: string } | null;
   /** The switches the post-verification state turned on (roadmap: 默认全开态); empty when none. */
   postVerification: FlagName[];
+  /** The gray-release steps taken: modules started, promoted or stepped back. */
+  gray: GrayStep[];
 }
 
 /** The latest alert entry per name, for the names whose latest is not a close. */
@@ -106,6 +114,12 @@ export function decideEvaluation(
   const postVerification =
     freeze === null ? decidePostVerification(state, observation.snapshot, stamp) : null;
   if (postVerification !== null) events.push(...postVerification.events);
+  // A freeze shuts P2 (or keeps it shut); modules move only while the phase record is steady.
+  const gray =
+    freeze === null && postVerification === null && context.gray && observation.gateRuns
+      ? decideGray(state, observation.gateRuns, context.gray.settings, context.gray.minCoverage, stamp)
+      : null;
+  if (gray !== null) events.push(...gray.events);
   return {
     events,
     recorded,
@@ -113,6 +127,7 @@ export function decideEvaluation(
     resolved,
     freeze: freeze && { phase: freeze.phase, gates: freeze.gates, reason: freeze.reason },
     postVerification: postVerification?.switched ?? [],
+    gray: gray?.steps ?? [],
   };
 }
 

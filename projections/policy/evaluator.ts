@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { GraySettings } from '../../contracts/gray.js';
 import type { AlertThresholds } from '../alerts/evaluate.js';
 import { type MatrixPoolSource, StoreMatrixSource } from '../api/adapters.js';
 import { type FoundationSource, storeFoundation } from '../api/foundation.js';
@@ -38,6 +39,8 @@ export interface EvaluateOptions {
   minRuns?: number;
   /** The pools pooled modules' coverage is measured against (the status API's). */
   pools?: MatrixPoolSource;
+  /** Gray release of the P2 modules: absent, no module moves. */
+  gray?: GraySettings;
 }
 
 export type EvaluationResult = Omit<EvaluationDecision, 'events'> & CommandResult;
@@ -61,6 +64,9 @@ export async function evaluateOnce(
       actor,
       now: options.now,
       ...(options.minRuns !== undefined ? { minRuns: options.minRuns } : {}),
+      ...(options.gray !== undefined && {
+        gray: { settings: options.gray, minCoverage: options.gates.minCoverage },
+      }),
     }),
   );
 }
@@ -76,7 +82,7 @@ export async function observe(
 ): Promise<Observation> {
   const { consumer } = options;
   const committed = consumer ? await consumerOffsets(ports.pool, consumer) : new Map<string, number>();
-  const { snapshot, matrices } = await gateSnapshot(
+  const { snapshot, matrices, gateRuns } = await gateSnapshot(
     ports.pool,
     options.gates,
     options.now,
@@ -84,7 +90,7 @@ export async function observe(
     storeFoundation(ports.pool, ports.log),
   );
   const coverage = snapshot.coverage === 'matrix' ? matrices.flatMap(coverageFromMatrix) : null;
-  if (!consumer) return { snapshot, coverage, processor: null };
+  if (!consumer) return { snapshot, coverage, processor: null, gateRuns };
   const ends = await Promise.all(
     consumer.topics.map(
       async (topic) => [topic, await ports.log.endOffsets(topic).catch(() => undefined)] as const,
@@ -99,7 +105,7 @@ export async function observe(
       lag += Math.max(0, end - (committed.get(`${topic}|${partition}`) ?? 0));
     lagByTopic[topic] = lag;
   }
-  return { snapshot, coverage, processor: { consumer: consumer.name, lagByTopic } };
+  return { snapshot, coverage, processor: { consumer: consumer.name, lagByTopic }, gateRuns };
 }
 
 /** `topic|partition` → next offset the consumer will process (the processor keeps them in the store). */
@@ -133,14 +139,9 @@ async function gateSnapshot(
     },
     explain: (query) => store.explain(query),
   };
-  const snapshot = await new PgGateSnapshotSource(
-    pool,
-    recording,
-    thresholds,
-    clock,
-    foundation,
-  ).gateSnapshot(null);
-  return { snapshot, matrices };
+  const source = new PgGateSnapshotSource(pool, recording, thresholds, clock, foundation);
+  const snapshot = await source.gateSnapshot(null);
+  return { snapshot, matrices, gateRuns: await source.gateRuns() };
 }
 
 export interface EvaluatorLoopOptions extends Omit<EvaluateOptions, 'now'> {

@@ -3,6 +3,7 @@ import { type BudgetsState, budgetsReducer } from './budgets.js';
 import { type CursorsState, cursorsReducer } from './cursors.js';
 import { type FlagsState, flagsReducer } from './flags.js';
 import { type GatesState, gatesReducer } from './gates.js';
+import { type GrayState, grayReducer } from './gray.js';
 import { type PhasesState, phasesReducer } from './phases.js';
 import { type ProbesState, probesReducer } from './probes.js';
 import { type RunsState, runsReducer } from './runs.js';
@@ -45,6 +46,7 @@ export const PROJECTIONS = {
   probes: probesReducer,
   alerts: alertsReducer,
   budgets: budgetsReducer,
+  gray: grayReducer,
 } as const;
 
 export type ProjectionName = keyof typeof PROJECTIONS;
@@ -59,6 +61,7 @@ export interface ControlState {
   probes: ProbesState;
   alerts: AlertsState;
   budgets: BudgetsState;
+  gray: GrayState;
 }
 
 /** The whole control plane in one fold: what commands decide on. */

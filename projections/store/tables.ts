@@ -7,6 +7,7 @@ import type { ControlState, ProjectionName } from '../reducers/control.js';
 import type { CursorEntry, CursorsState } from '../reducers/cursors.js';
 import type { FlagsHistoryEntry, FlagsState } from '../reducers/flags.js';
 import type { GateEntry, GatesState } from '../reducers/gates.js';
+import type { GrayEntry, GrayState } from '../reducers/gray.js';
 import type { Phase, PhasesState } from '../reducers/phases.js';
 import type { ProbeEntry, ProbesState } from '../reducers/probes.js';
 import type { RunEntry, RunsState } from '../reducers/runs.js';
@@ -321,6 +322,50 @@ const budgets: TableSpec<BudgetsState, BudgetEntry> = {
   toState: (entries) => ({ budgets: Object.fromEntries(entries) }),
 };
 
+const gray: TableSpec<GrayState, GrayEntry> = {
+  projection: 'gray',
+  table: 'gray_stage',
+  key: 'module',
+  columns: [
+    col('module', 'text'),
+    col('stage', 'text'),
+    col('previous_stage', 'text'),
+    col('action', 'text'),
+    col('share', 'double precision'),
+    col('allow_list', 'jsonb'),
+    col('reason', 'text'),
+    col('evidence', 'jsonb'),
+    col('stage_offset', 'bigint'),
+    col('changed_at', 'timestamptz'),
+  ],
+  entries: (state) => new Map(Object.entries(state.modules)),
+  toRow: (module, e) => [
+    module,
+    e.stage,
+    e.previous,
+    e.action,
+    e.share,
+    e.allowList,
+    e.reason,
+    e.evidence,
+    e.offset,
+    e.at,
+  ],
+  fromRow: (r) => ({
+    module: str(r.module),
+    stage: str(r.stage) as GrayEntry['stage'],
+    previous: strOrNull(r.previous_stage) as GrayEntry['previous'],
+    action: r.action as GrayEntry['action'],
+    share: num(r.share),
+    allowList: r.allow_list as string[],
+    reason: str(r.reason),
+    evidence: r.evidence as string[],
+    offset: num(r.stage_offset),
+    at: num(r.changed_at),
+  }),
+  toState: (entries) => ({ modules: Object.fromEntries(entries) }),
+};
+
 /** Every projection's table. */
 export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K], unknown> } = {
   cursors,
@@ -331,6 +376,7 @@ export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K]
   probes,
   alerts,
   budgets,
+  gray,
 } as { [K in ProjectionName]: TableSpec<ControlState[K], unknown> };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

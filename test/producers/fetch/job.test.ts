@@ -9,7 +9,7 @@ const switchedOn = (flags: RolloutFlags) => (spec: Parameters<typeof isSwitchedO
 
 describe('planJob', () => {
   it('runs the reference snapshots, then P0 and P1 on the main chain, with the roadmap baseline flags', () => {
-    const stages = planJob(switchedOn(DEFAULT_FLAGS));
+    const stages = planJob(switchedOn(DEFAULT_FLAGS)).filter((s) => s.blocking);
     expect(stages.map((s) => [s.name, s.chain, s.batch, s.blocking])).toEqual([
       ['reference', 'main', 'reference', true],
       ['p0', 'main', 'p0', true],
@@ -47,11 +47,31 @@ describe('planJob', () => {
     expect(modules.map((s) => [s.name, s.chain, s.batch, s.endpoints])).toEqual([
       ['index_daily', 'index_daily', null, ['index_daily']],
       ['moneyflow', 'moneyflow', null, ['moneyflow']],
+      ['p2RealtimeIndexV1', 'p2RealtimeIndexV1', 'p2', ['idx_mins']],
+      ['p2RealtimeEquityEtfV1', 'p2RealtimeEquityEtfV1', 'p2', ['stk_mins']],
+      ['p2FuturesMicrostructureV1', 'p2FuturesMicrostructureV1', 'p2', ['ft_mins', 'fut_wsr', 'fut_holding']],
     ]);
   });
 
+  it('runs each P2 module as its own non-blocking chain of its history endpoints, never realtime ones', () => {
+    const flags = { ...DEFAULT_FLAGS, p2SpecialPermissionStkPremarketV1: true };
+    const p2 = planJob(switchedOn(flags)).filter((s) => s.batch === 'p2');
+    expect(p2.map((s) => s.name)).toEqual([
+      'p2RealtimeIndexV1',
+      'p2RealtimeEquityEtfV1',
+      'p2FuturesMicrostructureV1',
+      'p2SpecialPermissionStkPremarketV1',
+    ]);
+    for (const stage of p2) {
+      expect(stage.blocking).toBe(false);
+      for (const api of stage.endpoints) expect(endpoint(api).role).not.toBe('realtime');
+    }
+    const off = planJob(switchedOn({ ...DEFAULT_FLAGS, p2Enabled: false }));
+    expect(off.filter((s) => s.batch === 'p2')).toEqual([]);
+  });
+
   it('drops what the predicate turns off: P1 off leaves no P1 run and no fx_obasic', () => {
-    const stages = planJob(switchedOn({ ...DEFAULT_FLAGS, p1Enabled: false }));
+    const stages = planJob(switchedOn({ ...DEFAULT_FLAGS, p1Enabled: false, p2Enabled: false }));
     expect(stages.map((s) => s.name)).toEqual(['reference', 'p0']);
     expect(stages[0]?.endpoints).not.toContain('fx_obasic');
   });
