@@ -3,6 +3,7 @@ import type { Config } from '../../contracts/config.js';
 import { chinaDate, isYmd } from '../../contracts/dates.js';
 import { CommandRefusedError, TusharePermissionError, ValidationError } from '../../contracts/errors.js';
 import { FLAG_NAMES, type FlagName, type RolloutFlags } from '../../contracts/flags.js';
+import { grayEndpoints, isGrayModule } from '../../contracts/gray.js';
 import { CALENDAR_API, calendarParams, planFetch } from '../../producers/fetch/planner.js';
 import type { TushareParams, TushareSource } from '../../producers/tushare/source.js';
 import { takeGateSnapshot } from '../../projections/api/adapters.js';
@@ -285,37 +286,48 @@ export function registerControlCommands(ctx: CommandContext): void {
 
   program
     .command('probe')
-    .description('call an endpoint once with a tiny query and record whether the permission is there')
-    .argument('<api_name>', 'a catalog api_name, e.g. stk_premarket')
+    .description(
+      'call an endpoint (or every endpoint of a P2 module) once with a tiny query and record whether the permission is there',
+    )
+    .argument('<api_name>', 'a catalog api_name, e.g. stk_premarket, or a P2 module, e.g. p2RealtimeIndexV1')
     .option('--sandbox', 'call an in-process sandbox instead of TUSHARE_API_URL')
-    .option('--ts-code <code>', 'the instrument for endpoints fetched per instrument')
+    .option(
+      '--ts-code <code>',
+      'the instrument for endpoints fetched per instrument (default: one of its pool)',
+    )
     .option('--params <json>', 'the exact params to send instead of the planned tiny query')
     .option('--actor <name>', 'who, kept with the result', 'cli')
     .option('--json', JSON_HELP)
     .action(
       async (
-        apiName: string,
+        target: string,
         options: { sandbox?: boolean; tsCode?: string; params?: string; actor: string; json?: boolean },
       ) => {
-        const spec = endpoint(apiName);
-        const params = options.params
-          ? parseParams(options.params)
-          : probeParams(spec, chinaDate(), options.tsCode);
+        const specs = isGrayModule(target) ? grayEndpoints(target) : [endpoint(target)];
+        const given = options.params ? parseParams(options.params) : undefined;
         const cfg = config();
         await withRuntime(cfg, async (runtime) => {
           await setUp(runtime);
-          const outcome = await withSource(cfg, options.sandbox === true, logger, (source) =>
-            probeOnce(source, spec.apiName as ApiName, params),
-          );
-          const recorded = await recordProbe(portsOf(runtime), {
-            apiName: spec.apiName,
-            ...outcome,
-            actor: options.actor,
-            now: Date.now(),
+          const pools = options.tsCode === undefined ? await matrixPools(runtime)() : {};
+          const results = await withSource(cfg, options.sandbox === true, logger, async (source) => {
+            const out = [];
+            for (const spec of specs) {
+              const tsCode = options.tsCode ?? pools[spec.apiName]?.[0];
+              const params = given ?? probeParams(spec, chinaDate(), tsCode);
+              const outcome = await probeOnce(source, spec.apiName as ApiName, params);
+              const recorded = await recordProbe(portsOf(runtime), {
+                apiName: spec.apiName,
+                ...outcome,
+                actor: options.actor,
+                now: Date.now(),
+              });
+              out.push({ apiName: spec.apiName, params, ...outcome, offset: recorded.offsets[0] ?? null });
+            }
+            return out;
           });
           await projectRun(runtime);
-          const probed = { apiName: spec.apiName, params, ...outcome, offset: recorded.offsets[0] ?? null };
-          report(probed, () => facts(probeFacts(probed)), options);
+          const shown = results.length === 1 ? results[0] : { module: target, probes: results };
+          report(shown, () => facts(results.flatMap((probed) => probeFacts(probed))), options);
         });
       },
     );
