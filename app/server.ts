@@ -12,6 +12,7 @@ import { controlPlaneApi } from '../projections/api/plugin.js';
 import type { Environment } from '../projections/api/schemas.js';
 import { ControlView } from '../projections/log/control-view.js';
 import { matrixPools } from './daily-job.js';
+import { grayReport } from './gray.js';
 import { checkHealth, HealthReport } from './health.js';
 import type { Runtime } from './runtime.js';
 
@@ -63,6 +64,7 @@ export function buildServer(runtime: Runtime, options: ServerOptions = {}): Fast
     environment: () => environmentOf(runtime),
     version: VERSION,
     now,
+    gray: () => grayReport(runtime),
     documented: [
       {
         method: 'GET',

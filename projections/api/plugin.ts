@@ -20,6 +20,7 @@ import {
   GateSnapshot,
   GateSnapshotQuery,
   GatesView,
+  GrayView,
   MatrixQuery,
   MatrixView,
   RunParams,
@@ -51,6 +52,8 @@ export interface ControlPlaneApiOptions {
   onServerError?(err: unknown, request: FastifyRequest): void;
   /** Trade dates the status page's matrix shows when the query names no range. */
   statusPageDays?: number;
+  /** The P2 modules' gray release (`GET /gray`, the status page); absent: neither shows it. */
+  gray?: () => Promise<GrayView>;
 }
 
 /** Who the flags history names for a change made through the API. */
@@ -98,18 +101,20 @@ export function controlPlaneRoutes(options: ControlPlaneApiOptions): ApiRoute[] 
         const from =
           query.from ?? (await reader.recentTradeDates(to, pageDays))[0] ?? shiftDays(to, -(pageDays - 1));
         const range = parseInput(MatrixQuery, { target: query.target ?? 'universe', from, to }, 'query');
-        const [status, runs, grid] = await Promise.all([
+        const [status, runs, grid, gray] = await Promise.all([
           readStatus(reader, gates, options.environment, now()),
           reader.readRuns({ limit: 20 }),
           matrix.matrix(range).catch((err: unknown) => {
             if (err instanceof UnavailableError) return { unavailable: err.message };
             throw err;
           }),
+          options.gray?.(),
         ]);
         const model: StatusPageModel = {
           status: StatusView.parse(status),
           matrix: 'unavailable' in grid ? grid : MatrixView.parse(grid),
           runs: runs.runs,
+          ...(gray !== undefined && { gray: GrayView.parse(gray) }),
         };
         return renderStatusPage(model);
       },
@@ -123,6 +128,19 @@ export function controlPlaneRoutes(options: ControlPlaneApiOptions): ApiRoute[] 
       errors: [500],
       handle: () => readStatus(reader, gates, options.environment, now()),
     }),
+    ...(options.gray === undefined
+      ? []
+      : [
+          jsonRoute({
+            method: 'GET',
+            url: '/gray',
+            summary: 'Gray release of the P2 modules: stage, pool share, gate and next step of each',
+            tag: 'flags',
+            response: GrayView,
+            errors: [500],
+            handle: options.gray,
+          }),
+        ]),
     jsonRoute({
       method: 'GET',
       url: '/flags',

@@ -503,3 +503,36 @@ export const MetricsSnapshot = z.object({
   projectionLag: z.array(z.object({ projection: z.string(), lag: z.number().nullable() })),
 });
 export type MetricsSnapshot = z.infer<typeof MetricsSnapshot>;
+
+/** `GET /gray` and `xasset gray show`: every P2 module's gray release (DESIGN §10). */
+export const GrayView = z.object({
+  phase: z.object({ current: Phase, frozen: z.boolean() }),
+  ladder: z.array(z.string()),
+  requiredDays: z.number().int().positive(),
+  modules: z.array(
+    z.object({
+      module: z.string(),
+      /** The switch in force (flags AND phase). */
+      effective: z.boolean(),
+      /** Null before the module started. */
+      stage: z.string().nullable(),
+      since: z.object({ offset: z.number().int(), at: z.number().int() }).nullable(),
+      share: z.number(),
+      allowList: z.array(z.string()),
+      /** Per-instrument endpoints: the whole pool and the codes the stage fetches of it. */
+      pools: z.array(z.object({ apiName: z.string(), members: z.number().int(), fetched: z.number().int() })),
+      gate: z
+        .object({
+          passed: z.boolean(),
+          cleanDays: z.number().int(),
+          requiredDays: z.number().int(),
+          failures: z.array(z.string()),
+        })
+        .nullable(),
+      probesMissing: z.array(z.string()),
+      next: z.object({ action: z.string(), to: z.string(), reason: z.string() }).nullable(),
+      waiting: z.array(z.object({ code: z.string(), text: z.string() })),
+    }),
+  ),
+});
+export type GrayView = z.infer<typeof GrayView>;

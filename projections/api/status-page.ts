@@ -1,11 +1,13 @@
 import { FLAG_NAMES } from '../../contracts/flags.js';
-import type { CellStatus, MatrixView, RunView, StatusView } from './schemas.js';
+import type { CellStatus, GrayView, MatrixView, RunView, StatusView } from './schemas.js';
 
 export interface StatusPageModel {
   status: StatusView;
   /** The matrix, or why there is none (no matrix source on this server, no trade dates yet…). */
   matrix: MatrixView | { unavailable: string };
   runs: readonly RunView[];
+  /** The P2 modules' gray release, where the server knows it. */
+  gray?: GrayView;
 }
 
 const ESCAPES: Readonly<Record<string, string>> = {
@@ -173,6 +175,17 @@ function flagsSection(status: StatusView): string {
 <p class="muted">updatedAt ${escapeHtml(status.flags.updatedAt)}. Changes go through POST /flags with the admin token; this page only reads.</p></section>`;
 }
 
+function graySection(gray: GrayView | undefined): string {
+  if (gray === undefined) return '';
+  const rows = gray.modules.map((m) => {
+    const pools = m.pools.map((p) => `${p.apiName} ${p.fetched}/${p.members}`).join(', ');
+    const gate = m.gate ? `${m.gate.cleanDays}/${m.gate.requiredDays}` : '';
+    const next = m.next ? `${m.next.action} → ${m.next.to}` : m.waiting.map((w) => w.text).join('; ');
+    return `<tr><th>${escapeHtml(m.module)}</th><td><span class="badge ${m.effective ? 'on' : 'off'}">${m.effective ? 'in force' : 'not in force'}</span></td><td>${escapeHtml(m.stage ?? 'not started')}</td><td>${escapeHtml(pools)}</td><td>${escapeHtml(gate)}</td><td class="muted">${escapeHtml(next)}</td></tr>`;
+  });
+  return `<section id="gray"><h2>P2 gray release <span class="muted">${escapeHtml(gray.ladder.join(' → '))}</span></h2><table><thead><tr><th>module</th><th>switch</th><th>stage</th><th>pool fetched</th><th>gate</th><th>next</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+}
+
 /**
  * The read-only status page: server-rendered, no scripts, no external assets, nothing to click but
  * links. The roadmap removed rollout switches from user-facing pages; this page keeps it that way.
@@ -193,6 +206,6 @@ export function renderStatusPage(model: StatusPageModel): string {
 <title>tushare-xasset status</title><style>${STYLE}</style></head>
 <body><header><h1>tushare-xasset</h1><span>${phase}</span><span>${batches}</span><span>${residue}</span>
 <span class="meta">log ${escapeHtml(env.log)} · store ${escapeHtml(env.store)} · ${escapeHtml(env.storageMode ?? 'storage mode unknown')} · ${escapeHtml(status.generatedAt)}</span></header>
-<main>${matrixSection(model.matrix)}${gatesSection(status)}${runsSection(model.runs)}${alertsSection(status)}${flagsSection(status)}</main>
+<main>${matrixSection(model.matrix)}${gatesSection(status)}${runsSection(model.runs)}${alertsSection(status)}${graySection(model.gray)}${flagsSection(status)}</main>
 </body></html>`;
 }
