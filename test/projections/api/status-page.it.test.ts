@@ -125,4 +125,26 @@ describe('the status page in headless Chromium', () => {
     expect((await stat(SCREENSHOT)).size).toBeGreaterThan(8_000);
     await page.close();
   });
+
+  it('shows the P2 gray release beside the flags, as GET /gray serves it', async () => {
+    const answer = await fetch(`${address}/gray`);
+    expect(answer.status).toBe(200);
+    const gray = (await answer.json()) as {
+      ladder: string[];
+      modules: { module: string; stage: string | null }[];
+    };
+    expect(gray.ladder).toEqual(['probe', 'canary', 'share:25', 'share:50', 'full']);
+    expect(gray.modules.map((m) => m.module)).toEqual([
+      'p2RealtimeIndexV1',
+      'p2RealtimeEquityEtfV1',
+      'p2FuturesMicrostructureV1',
+      'p2SpecialPermissionStkPremarketV1',
+    ]);
+    const page = await browser.newPage();
+    await page.goto(`${address}/?from=${RANGE.from}&to=${RANGE.to}`);
+    const rows = await page.locator('#gray tbody tr').count();
+    expect(rows).toBe(gray.modules.length);
+    expect(await page.locator('#gray h2').innerText()).toContain('probe → canary');
+    await page.close();
+  });
 });
