@@ -42,18 +42,22 @@ import type { CommandContext } from './context.js';
 /** An integer under this is a control-log offset; from it on, ms since the epoch (1973-03-03). */
 const FIRST_MS = 100_000_000_000;
 
+/** Store and log set up, projections caught up with the log: what every control command reads. */
+export const controlRuntime =
+  (ctx: Pick<CommandContext, 'config' | 'withRuntime'>) =>
+  <T>(work: (runtime: Runtime) => Promise<T>): Promise<T> =>
+    ctx.withRuntime(ctx.config(), async (runtime) => {
+      await setUp(runtime);
+      await projectRun(runtime);
+      return work(runtime);
+    });
+
 /** The control plane: serve, gate, flags, phase, probe, projections, reap. */
 export function registerControlCommands(ctx: CommandContext): void {
   const { program, config, logger, withRuntime, report } = ctx;
   const JSON_HELP = 'print the full JSON document (the default when stdout is not a terminal)';
 
-  /** Store and log set up, projections caught up with the log: what every command here reads. */
-  const withControl = <T>(work: (runtime: Runtime) => Promise<T>): Promise<T> =>
-    withRuntime(config(), async (runtime) => {
-      await setUp(runtime);
-      await projectRun(runtime);
-      return work(runtime);
-    });
+  const withControl = controlRuntime(ctx);
   const portsOf = (runtime: Runtime) => ({ log: runtime.log, codec: runtime.codec });
   const reader = (runtime: Runtime) => new PgProjectionReader(runtime.pool, { log: runtime.log });
 

@@ -1,10 +1,16 @@
 import type { GrayView } from '../../projections/api/schemas.js';
-import { promoteGray, rollbackGray, setGrayStage } from '../../projections/gray/commands.js';
+import {
+  type GrayCommandResult,
+  promoteGray,
+  rollbackGray,
+  setGrayStage,
+} from '../../projections/gray/commands.js';
 import { gateRuns, grayReport } from '../gray.js';
 import { projectRun } from '../pipeline.js';
-import { type Runtime, setUp } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
 import { facts } from '../summary.js';
 import type { CommandContext } from './context.js';
+import { controlRuntime } from './control.js';
 
 type GrayReport = GrayView;
 
@@ -29,13 +35,8 @@ function grayFacts(report: GrayReport): string {
 
 /** `xasset gray show | set | promote | rollback`: the P2 modules' stages (DESIGN §10). */
 export function registerGrayCommands(ctx: CommandContext): void {
-  const { program, config, withRuntime, print, report } = ctx;
-  const withControl = <T>(work: (runtime: Runtime) => Promise<T>): Promise<T> =>
-    withRuntime(config(), async (runtime) => {
-      await setUp(runtime);
-      await projectRun(runtime);
-      return work(runtime);
-    });
+  const { program, print, report } = ctx;
+  const withControl = controlRuntime(ctx);
   const portsOf = (runtime: Runtime) => ({ log: runtime.log, codec: runtime.codec });
   const stamp = (runtime: Runtime, module: string, options: { actor: string; reason: string }) => ({
     module,
@@ -59,50 +60,49 @@ export function registerGrayCommands(ctx: CommandContext): void {
       }),
     );
 
-  gray
-    .command('set')
-    .description('put a module on a stage of the ladder by hand (appends GrayStageChanged)')
-    .argument('<module>', 'a p2 sub-switch, e.g. p2RealtimeEquityEtfV1')
-    .argument('<stage>', 'probe, canary, share:<percent> or full')
-    .requiredOption('--reason <text>', 'why, kept with the change')
-    .option('--actor <name>', 'who, kept with the change', 'cli')
-    .action((module: string, stage: string, options: { reason: string; actor: string }) =>
-      withControl(async (runtime) => {
-        const result = await setGrayStage(portsOf(runtime), { ...stamp(runtime, module, options), stage });
-        await projectRun(runtime);
-        print({ module: result.module, from: result.from, to: result.to, offsets: result.offsets });
-      }),
-    );
+  /** A command that moves one module: its reason and actor recorded, the step it took printed. */
+  const stageCommand = (name: string, description: string, args: readonly [string, string][]) =>
+    args
+      .reduce((cmd, [arg, help]) => cmd.argument(arg, help), gray.command(name).description(description))
+      .requiredOption('--reason <text>', 'why, kept with the change')
+      .option('--actor <name>', 'who, kept with the change', 'cli');
+  const moved = async (runtime: Runtime, step: Promise<GrayCommandResult>) => {
+    const result = await step;
+    await projectRun(runtime);
+    print({ module: result.module, from: result.from, to: result.to, offsets: result.offsets });
+  };
+  type Options = { reason: string; actor: string };
+  const MODULE: [string, string] = ['<module>', 'a p2 sub-switch, e.g. p2RealtimeEquityEtfV1'];
 
-  gray
-    .command('promote')
-    .description("one stage up, only when the stage's gate holds (or, at probe, every probe passed)")
-    .argument('<module>', 'a p2 sub-switch')
-    .requiredOption('--reason <text>', 'why, kept with the change')
-    .option('--actor <name>', 'who, kept with the change', 'cli')
-    .action((module: string, options: { reason: string; actor: string }) =>
-      withControl(async (runtime) => {
-        const result = await promoteGray(portsOf(runtime), {
+  stageCommand('set', 'put a module on a stage of the ladder by hand (appends GrayStageChanged)', [
+    MODULE,
+    ['<stage>', 'probe, canary, share:<percent> or full'],
+  ]).action((module: string, stage: string, options: Options) =>
+    withControl((runtime) =>
+      moved(runtime, setGrayStage(portsOf(runtime), { ...stamp(runtime, module, options), stage })),
+    ),
+  );
+
+  stageCommand(
+    'promote',
+    "one stage up, only when the stage's gate holds (or, at probe, every probe passed)",
+    [MODULE],
+  ).action((module: string, options: Options) =>
+    withControl(async (runtime) =>
+      moved(
+        runtime,
+        promoteGray(portsOf(runtime), {
           ...stamp(runtime, module, options),
           runs: await gateRuns(runtime),
           minCoverage: runtime.config.gates.minCoverage,
-        });
-        await projectRun(runtime);
-        print({ module: result.module, from: result.from, to: result.to, offsets: result.offsets });
-      }),
-    );
+        }),
+      ),
+    ),
+  );
 
-  gray
-    .command('rollback')
-    .description('one stage down, to the previous stage (the switch stays as it is)')
-    .argument('<module>', 'a p2 sub-switch')
-    .requiredOption('--reason <text>', 'why, kept with the change')
-    .option('--actor <name>', 'who, kept with the change', 'cli')
-    .action((module: string, options: { reason: string; actor: string }) =>
-      withControl(async (runtime) => {
-        const result = await rollbackGray(portsOf(runtime), stamp(runtime, module, options));
-        await projectRun(runtime);
-        print({ module: result.module, from: result.from, to: result.to, offsets: result.offsets });
-      }),
-    );
+  stageCommand('rollback', 'one stage down, to the previous stage (the switch stays as it is)', [
+    MODULE,
+  ]).action((module: string, options: Options) =>
+    withControl((runtime) => moved(runtime, rollbackGray(portsOf(runtime), stamp(runtime, module, options)))),
+  );
 }
