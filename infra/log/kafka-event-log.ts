@@ -573,7 +573,9 @@ const RESTARTING = new Set([
 function asLogError(err: unknown, operation: string, details: Record<string, unknown>): Error {
   if (err instanceof XassetError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (errorChain(err).some((e) => UNAVAILABLE.has((e as { name?: string }).name ?? '')))
+  // A broker that is restarting (a coordinator still loading, leaders not yet elected) is away
+  // too: callers that wait out an outage (process --follow) must see it as one.
+  if (isBrokerOutage(err))
     return new DependencyUnavailableError('Kafka', 'XASSET_KAFKA_BROKERS', `${operation}: ${message}`, {
       cause: err,
     });
