@@ -41,6 +41,11 @@ import type { Runtime } from './runtime.js';
 export interface JobRequest {
   /** Narrow the job by hand to one batch or a list of api names: one main run of exactly those. */
   selection?: EndpointSelection;
+  /**
+   * Realtime instead of history: per gray module in force, its realtime endpoints on its stage's
+   * pool, for `to` (today in China by default). The caller checks the session is open.
+   */
+  realtime?: boolean;
   /** An explicit inclusive range for every run; absent: from each run's cursors to `today`. */
   from?: string;
   to?: string;
@@ -130,7 +135,9 @@ export async function runJob(
   const historyFrom =
     request.historyFrom ?? cfg.universe.historyFrom ?? addDays(today, 1 - cfg.universe.historyDays);
   const stages =
-    request.selection === undefined ? planJob(isEffective) : [handPickedStage(request.selection)];
+    request.selection === undefined
+      ? planJob(isEffective, { realtime: request.realtime === true })
+      : [handPickedStage(request.selection)];
 
   const results: StageResult[] = [];
   const notRun: string[] = [];

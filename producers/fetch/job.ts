@@ -38,7 +38,11 @@ const names = (specs: readonly EndpointSpec[]): ApiName[] => specs.map((s) => s.
  * The stages of the daily job. `isEffective` says whether an endpoint may run (its switch, and
  * whatever else governs it); stages left with no endpoint are dropped.
  */
-export function planJob(isEffective: (spec: EndpointSpec) => boolean): JobStage[] {
+export function planJob(
+  isEffective: (spec: EndpointSpec) => boolean,
+  options: { realtime?: boolean } = {},
+): JobStage[] {
+  if (options.realtime === true) return realtimeStages(isEffective);
   const main = ENDPOINTS.filter(
     (spec) => (MAIN_BATCHES as readonly string[]).includes(spec.batch) && spec.apiName !== CALENDAR_API,
   ).filter(isEffective);
@@ -76,6 +80,21 @@ export function planJob(isEffective: (spec: EndpointSpec) => boolean): JobStage[
     })),
   ];
   return stages.filter((stage) => stage.endpoints.length > 0);
+}
+
+/**
+ * The realtime job (`fetch --realtime`): per gray module, its realtime endpoints only, each module
+ * its own non-blocking chain as in the daily job, so its gray stage, pool share and step back on a
+ * failure apply unchanged. No reference run: the pools come from the instruments already stored.
+ */
+function realtimeStages(isEffective: (spec: EndpointSpec) => boolean): JobStage[] {
+  return GRAY_MODULES.map((module) => ({
+    name: module,
+    chain: module,
+    batch: 'p2',
+    endpoints: names(grayEndpoints(module).filter((spec) => spec.role === 'realtime' && isEffective(spec))),
+    blocking: false,
+  })).filter((stage) => stage.endpoints.length > 0);
 }
 
 /** A run narrowed by hand (`--batch`, `--apis`): one main run of exactly that selection. */

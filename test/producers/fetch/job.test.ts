@@ -70,6 +70,17 @@ describe('planJob', () => {
     expect(off.filter((s) => s.batch === 'p2')).toEqual([]);
   });
 
+  it('plans a realtime job as one non-blocking stage per gray module with its realtime endpoints only', () => {
+    const stages = planJob(switchedOn(DEFAULT_FLAGS), { realtime: true });
+    expect(stages.map((s) => [s.name, s.chain, s.batch, s.blocking, s.endpoints])).toEqual([
+      ['p2RealtimeIndexV1', 'p2RealtimeIndexV1', 'p2', false, ['rt_idx_k', 'rt_idx_min']],
+      ['p2RealtimeEquityEtfV1', 'p2RealtimeEquityEtfV1', 'p2', false, ['rt_etf_k', 'rt_min']],
+    ]);
+    const indexOff = planJob(switchedOn({ ...DEFAULT_FLAGS, p2RealtimeIndexV1: false }), { realtime: true });
+    expect(indexOff.map((s) => s.name)).toEqual(['p2RealtimeEquityEtfV1']);
+    expect(planJob(switchedOn({ ...DEFAULT_FLAGS, p2Enabled: false }), { realtime: true })).toEqual([]);
+  });
+
   it('drops what the predicate turns off: P1 off leaves no P1 run and no fx_obasic', () => {
     const stages = planJob(switchedOn({ ...DEFAULT_FLAGS, p1Enabled: false, p2Enabled: false }));
     expect(stages.map((s) => s.name)).toEqual(['reference', 'p0']);
