@@ -14,6 +14,7 @@ import {
   type ProgressLogger,
   type ProgressRenderer,
 } from '../../producers/fetch/progress.js';
+import { formatChinaTime } from '../../producers/fetch/realtime.js';
 import type { Sandbox } from '../../producers/sandbox/server.js';
 import type { SourceLog } from '../../producers/tushare/client.js';
 import { type JobResult, runJob } from '../daily-job.js';
@@ -29,6 +30,7 @@ import {
   startConfiguredSandbox,
   tushareSource,
 } from '../pipeline.js';
+import { clockFrom, type RealtimeResult, runRealtime } from '../realtime.js';
 import type { Runtime } from '../runtime.js';
 import { setUp } from '../runtime.js';
 import { startStatusService } from '../serve.js';
@@ -53,6 +55,12 @@ interface FetchOptions {
   forcePhase?: string;
   sandbox?: boolean;
   json?: boolean;
+}
+
+interface RealtimeOptions {
+  realtime?: boolean;
+  follow?: string;
+  at?: string;
 }
 
 interface RunOptions extends FetchOptions {
@@ -104,6 +112,36 @@ function checkDates(options: { from?: string; to?: string }): void {
   if (options.from && options.to && isYmd(options.from) && isYmd(options.to) && options.from > options.to)
     issues.push({ path: '--from', message: 'must not be after --to' });
   if (issues.length > 0) throw new ValidationError('command line', issues);
+}
+
+/**
+ * `--realtime`, `--follow <seconds>` and `--at <ISO time>`: undefined for a history fetch. `--at`
+ * must carry its offset (`Z`, `+08:00`): a time without one would depend on the machine's zone.
+ */
+function realtimeOf(options: FetchOptions & RealtimeOptions): { follow?: number; at?: number } | undefined {
+  const realtime = options.realtime === true || options.follow !== undefined;
+  if (!realtime) {
+    if (options.at !== undefined)
+      throw new ValidationError('command line', [
+        { path: '--at', message: 'only with --realtime or --follow' },
+      ]);
+    return undefined;
+  }
+  const issues = (['batch', 'apis', 'from', 'to', 'force'] as const)
+    .filter((k) => options[k] !== undefined)
+    .map((k) => ({
+      path: `--${k}`,
+      message: "not with --realtime: realtime data is today's, per gray module",
+    }));
+  if (issues.length > 0) throw new ValidationError('command line', issues);
+  const follow = options.follow === undefined ? undefined : positiveInt(options.follow, '--follow');
+  if (options.at === undefined) return { ...(follow !== undefined && { follow }) };
+  const at = Date.parse(options.at);
+  if (!/(?:Z|[+-]\d\d:?\d\d)$/i.test(options.at.trim()) || Number.isNaN(at))
+    throw new ValidationError('command line', [
+      { path: '--at', message: 'an ISO time with its offset, e.g. 2026-12-02T10:00:00+08:00' },
+    ]);
+  return { ...(follow !== undefined && { follow }), at };
 }
 
 /** The data path: sandbox, fetch, process, run, demo. */
@@ -209,6 +247,47 @@ export function registerPipelineCommands(ctx: CommandContext): void {
     return job;
   };
 
+  const realtimeAction = async (
+    runtime: Runtime,
+    options: FetchOptions,
+    realtime: { follow?: number; at?: number },
+    signal: AbortSignal,
+  ): Promise<RealtimeResult> => {
+    const cfg = runtime.config;
+    const log = logger(cfg);
+    const progress = jobProgress(log);
+    const result = await withSource(
+      cfg,
+      options.sandbox === true,
+      (source) =>
+        runRealtime(runtime, source, {
+          actor: 'cli',
+          ...(options.forcePhase !== undefined && { forcePhase: options.forcePhase }),
+          ...(realtime.follow !== undefined && { followSeconds: realtime.follow }),
+          clock: clockFrom(realtime.at),
+          signal,
+          onProgress: progress.update,
+          logger: log,
+          onRound: (round, next) => {
+            progress.done();
+            // One line per round on stderr, whatever stdout is: a follow is watched while it runs.
+            const rows = round.job.stages.reduce((sum, s) => sum + s.run.stats.rowsEmitted, 0);
+            const runs = round.job.stages.map((s) => `${s.stage.name} ${s.run.status}`).join(', ');
+            const then =
+              next.action === 'stop' || next.at === undefined
+                ? 'last round'
+                : `next at ${formatChinaTime(next.at)}`;
+            process.stderr.write(
+              `realtime round ${round.round} at ${formatChinaTime(Date.parse(round.at))}: ${runs || 'no module in force'}; ${rows} rows; ${then}\n`,
+            );
+          },
+        }),
+      runtime,
+    );
+    if (result.closed !== null) process.stderr.write(`${result.closed}\n`);
+    return result;
+  };
+
   const fetchOptions = (command: ReturnType<typeof program.command>) =>
     command
       .addOption(
@@ -233,13 +312,31 @@ export function registerPipelineCommands(ctx: CommandContext): void {
         'fetch what the flags switch on (reference data first, then P0, P1 and the recovery modules) and emit raw events',
       )
       .option('--from <YYYYMMDD>', 'first day (default: day after the cursor)')
-      .option('--to <YYYYMMDD>', 'last day (default: today in China)'),
-  ).action(async (options: FetchOptions) => {
+      .option('--to <YYYYMMDD>', 'last day (default: today in China)')
+      .option(
+        '--realtime',
+        "realtime instead of history: each P2 module's realtime endpoints on its gray stage's pool, once, only while the equity session is open",
+      )
+      .option(
+        '--follow <seconds>',
+        'realtime every N seconds while the session is open; stops by itself at the close (and on Ctrl-C)',
+      )
+      .option(
+        '--at <ISO time>',
+        'with --realtime/--follow: run as if at this instant (with its offset, e.g. 2026-12-02T10:00:00+08:00); the clock runs on from there',
+      ),
+  ).action(async (options: FetchOptions & RealtimeOptions) => {
     checkDates(options);
     checkForcePhase(options);
     selection(options);
+    const realtime = realtimeOf(options);
     await withPipelineRuntime(config(), async (runtime) => {
       await setUp(runtime);
+      if (realtime !== undefined) {
+        const result = await interruptible((signal) => realtimeAction(runtime, options, realtime, signal));
+        report(realtimeReport(result), () => facts(realtimeFacts(result)), options);
+        return;
+      }
       const job = await interruptible((signal) => fetchAction(runtime, options, signal));
       report(jobReport(job), () => facts(jobFacts(job)), options);
     });
@@ -497,6 +594,36 @@ function jobProgress(log: ProgressLogger): {
 }
 
 type StageProgress = FetchProgress & { stage: string };
+
+/** What `fetch --realtime` prints: the session, and each round as the job report of a fetch. */
+function realtimeReport(result: RealtimeResult) {
+  const { session } = result;
+  return {
+    session: session.open
+      ? { open: true, tradeDate: session.tradeDate, closesAt: new Date(session.closesAt).toISOString() }
+      : {
+          open: false,
+          tradeDate: session.tradeDate,
+          opensAt: session.opensAt === null ? null : new Date(session.opensAt).toISOString(),
+        },
+    note: result.closed,
+    stopped: result.stopped,
+    rounds: result.rounds.map((r) => ({ round: r.round, at: r.at, ...jobReport(r.job) })),
+  };
+}
+
+function realtimeFacts(result: RealtimeResult): [string, string][] {
+  if (result.closed !== null) return [['realtime', result.closed]];
+  const lines: [string, string][] = [
+    [
+      'realtime',
+      `${result.rounds.length} round(s)${result.stopped === null ? '' : `, stopped: ${result.stopped}`}`,
+    ],
+  ];
+  const last = result.rounds.at(-1);
+  if (last !== undefined) lines.push(...jobFacts(last.job));
+  return lines;
+}
 
 /** What fetch and run print: the job's outcome and, per run, what it did and why it skipped. */
 function jobReport(job: JobResult) {
