@@ -183,8 +183,9 @@ export async function runJob(
           ? p
           : narrowPool(p, grayMembers(module, grayStage, p.members, cfg.gray)),
       );
+    // Realtime data is today's only: there is no earlier day to fetch again.
     const recheck =
-      request.from === undefined && !request.force && stage.batch !== REFERENCE_STAGE
+      request.from === undefined && !request.force && stage.batch !== REFERENCE_STAGE && !request.realtime
         ? await readRecheck(runtime, { endpoints: stage.endpoints, cursors, today, flags })
         : {};
     const range = withRecheck(
