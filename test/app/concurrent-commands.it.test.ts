@@ -12,7 +12,7 @@ import { ConfluentCodec } from '../../infra/codec/confluent-codec.js';
 import { KafkaEventLog } from '../../infra/log/kafka-event-log.js';
 import { PrefixedEventLog } from '../../infra/log/prefixed-event-log.js';
 import { type ControlLogPorts, readControlBatches } from '../../projections/log/control-log.js';
-import { type CliResult, xassetCli } from '../harness/cli.js';
+import { type CliResult, kafkaCliEnv, xassetCli } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
 const ADMIN_TOKEN = 'race-admin-token-0123456789';
@@ -47,14 +47,7 @@ describe('concurrent commands from CLI processes and serve, on Kafka', () => {
     stateDir = await mkdtemp(join(tmpdir(), 'xasset-race-'));
     const prefix = `race${randomBytes(3).toString('hex')}.`;
     env = {
-      XASSET_LOG: 'kafka',
-      XASSET_KAFKA_BROKERS: services().kafkaBrokers.join(','),
-      XASSET_REGISTRY_URL: services().registryUrl,
-      XASSET_DATABASE_URL: services().postgresUrl,
-      XASSET_DATABASE_SCHEMA: db.schema,
-      XASSET_TOPIC_PREFIX: prefix,
-      XASSET_STATE_DIR: stateDir,
-      XASSET_SANDBOX_SIZE: 'tiny',
+      ...kafkaCliEnv({ schema: db.schema, stateDir, topicPrefix: prefix }),
       XASSET_ADMIN_TOKEN: ADMIN_TOKEN,
       // The evaluator and the reaper in serve append on their own, as often as this.
       XASSET_HEARTBEAT_MS: '500',

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreMatrixSource } from '../../projections/api/adapters.js';
 import { PgProjectionReader } from '../../projections/api/pg-reader.js';
+import { kafkaCliEnv, xassetCli } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
-
-const exec = promisify(execFile);
 
 interface Out {
   code: number;
@@ -46,25 +43,14 @@ describe('phases govern what runs, through the CLI on Kafka', () => {
   let stateDir: string;
 
   async function xasset(args: string[], extra: Record<string, string> = {}): Promise<Out> {
-    let out: Omit<Out, 'json'>;
-    try {
-      const { stdout, stderr } = await exec(process.execPath, ['bin/xasset.js', ...args], {
-        env: { ...process.env, XASSET_LOG_LEVEL: 'warn', ...env, ...extra },
-        timeout: 240_000,
-        maxBuffer: 64 * 1024 * 1024,
-      });
-      out = { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      out = { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
+    const out = await xassetCli(args, { ...env, ...extra });
     let json: unknown = null;
     try {
       json = JSON.parse(out.stdout);
     } catch {
       json = null;
     }
-    return { ...out, json };
+    return { ...out, code: Number(out.code), json };
   }
   /** One trade date fetched (the as-of clock counts one per run); `process` stores it later. */
   const runDay = (day: string, extra: string[] = [], env2: Record<string, string> = {}) =>
@@ -76,14 +62,7 @@ describe('phases govern what runs, through the CLI on Kafka', () => {
     db = await isolatedSchema(services().postgresUrl);
     stateDir = await mkdtemp(join(tmpdir(), 'xasset-phases-'));
     env = {
-      XASSET_LOG: 'kafka',
-      XASSET_KAFKA_BROKERS: services().kafkaBrokers.join(','),
-      XASSET_REGISTRY_URL: services().registryUrl,
-      XASSET_DATABASE_URL: services().postgresUrl,
-      XASSET_DATABASE_SCHEMA: db.schema,
-      XASSET_TOPIC_PREFIX: `ph${randomBytes(3).toString('hex')}.`,
-      XASSET_STATE_DIR: stateDir,
-      XASSET_SANDBOX_SIZE: 'tiny',
+      ...kafkaCliEnv({ schema: db.schema, stateDir, topicPrefix: `ph${randomBytes(3).toString('hex')}.` }),
       // Suspended stocks have no bar; the tiny market suspends a large share of its few stocks.
       XASSET_GATE_MIN_COVERAGE: '0.5',
       // Gray release in few days: probe → canary → share:50 → full, one clean day per stage.

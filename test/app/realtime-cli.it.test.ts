@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../contracts/config.js';
 import { createSyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
-import { xassetCli } from '../harness/cli.js';
+import { kafkaCliEnv, xassetCli } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
 const FORCE = ['--force-phase', 'realtime test on a fresh store'];
@@ -44,14 +44,7 @@ describe('xasset fetch --realtime / --follow, through the CLI on Kafka', () => {
     db = await isolatedSchema(services().postgresUrl);
     stateDir = await mkdtemp(join(tmpdir(), 'xasset-realtime-'));
     env = {
-      XASSET_LOG: 'kafka',
-      XASSET_KAFKA_BROKERS: services().kafkaBrokers.join(','),
-      XASSET_REGISTRY_URL: services().registryUrl,
-      XASSET_DATABASE_URL: services().postgresUrl,
-      XASSET_DATABASE_SCHEMA: db.schema,
-      XASSET_TOPIC_PREFIX: `rt${randomBytes(3).toString('hex')}.`,
-      XASSET_STATE_DIR: stateDir,
-      XASSET_SANDBOX_SIZE: 'tiny',
+      ...kafkaCliEnv({ schema: db.schema, stateDir, topicPrefix: `rt${randomBytes(3).toString('hex')}.` }),
     };
   });
   afterAll(async () => {

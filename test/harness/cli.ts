@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { services } from './services.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,4 +31,27 @@ export async function xassetCli(
     const e = err as { code: number | string; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/**
+ * The CLI's environment on the shared services in Kafka mode (services(): the harness's broker,
+ * registry and PostgreSQL), with the test's own schema, state folder and topic prefix, on the tiny
+ * synthetic market: what every CLI test on Kafka starts from, before its own settings.
+ */
+export function kafkaCliEnv(own: {
+  schema: string;
+  stateDir: string;
+  topicPrefix: string;
+}): Record<string, string> {
+  const { kafkaBrokers, registryUrl, postgresUrl } = services();
+  return {
+    XASSET_LOG: 'kafka',
+    XASSET_KAFKA_BROKERS: kafkaBrokers.join(','),
+    XASSET_REGISTRY_URL: registryUrl,
+    XASSET_DATABASE_URL: postgresUrl,
+    XASSET_DATABASE_SCHEMA: own.schema,
+    XASSET_TOPIC_PREFIX: own.topicPrefix,
+    XASSET_STATE_DIR: own.stateDir,
+    XASSET_SANDBOX_SIZE: 'tiny',
+  };
 }
