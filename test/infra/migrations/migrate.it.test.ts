@@ -36,6 +36,7 @@ const EXPECTED_TABLES = [
   'event_log_topic',
   'flags_history',
   'gate_evaluation',
+  'gray_stage',
   'ingest_runs',
   'instrument',
   'macro_observation',
