@@ -31,6 +31,7 @@ import { canNormalize, normalize } from './normalize/index.js';
 import { recordRevisions, revisionsByDay } from './publication.js';
 import {
   type Change,
+  forgetStaging,
   type OffsetCommit,
   OffsetMovedError,
   predictChanges,
@@ -530,9 +531,15 @@ class ChunkWorker {
           commits: [...nextOffsets.values()],
           staging: this.staging,
         });
-        verifyPrediction(predicted, sunk);
-        await recordRevisions(client, revisionsByDay(plan, sunk.changed, predicted, this.apiOf));
-        if (overlap) publishedNow = await publishing;
+        try {
+          verifyPrediction(predicted, sunk);
+          await recordRevisions(client, revisionsByDay(plan, sunk.changed, predicted, this.apiOf));
+          if (overlap) publishedNow = await publishing;
+        } catch (err) {
+          // The transaction rolls back, and the staging tables it created go with it.
+          forgetStaging(client);
+          throw err;
+        }
         return sunk;
       });
     } finally {

@@ -243,6 +243,15 @@ function returnedKey(table: TableName, row: Returned): string {
  * parent follow; then each partition's next_offset is compare-and-set, so two members of a group
  * that read the same records cannot both commit them (the loser's transaction fails and rolls back).
  */
+/**
+ * Forgets the staging tables made on `client`. A caller whose transaction rolls back after
+ * sinkBatch returned (a failed publish, a failed COMMIT) calls it: the rollback took the CREATE
+ * TEMP TABLE along, and the next batch on that connection must make it again.
+ */
+export function forgetStaging(client: object): void {
+  staged.delete(client);
+}
+
 export async function sinkBatch(
   client: pg.ClientBase,
   plan: BatchPlan,
