@@ -238,20 +238,20 @@ function returnedKey(table: TableName, row: Returned): string {
 }
 
 /**
- * Writes one planned batch and the consumer offsets it consumed, inside the caller's transaction.
- * Primary rows are upserted set-wise per table; the extension rows of every inserted or revised
- * parent follow; then each partition's next_offset is compare-and-set, so two members of a group
- * that read the same records cannot both commit them (the loser's transaction fails and rolls back).
- */
-/**
  * Forgets the staging tables made on `client`. A caller whose transaction rolls back after
- * sinkBatch returned (a failed publish, a failed COMMIT) calls it: the rollback took the CREATE
- * TEMP TABLE along, and the next batch on that connection must make it again.
+ * sinkBatch returned (a failed check or publish in the same transaction) calls it: the rollback
+ * took the CREATE TEMP TABLE along, and the next batch on that connection must make it again.
  */
 export function forgetStaging(client: object): void {
   staged.delete(client);
 }
 
+/**
+ * Writes one planned batch and the consumer offsets it consumed, inside the caller's transaction.
+ * Primary rows are upserted set-wise per table; the extension rows of every inserted or revised
+ * parent follow; then each partition's next_offset is compare-and-set, so two members of a group
+ * that read the same records cannot both commit them (the loser's transaction fails and rolls back).
+ */
 export async function sinkBatch(
   client: pg.ClientBase,
   plan: BatchPlan,
@@ -261,7 +261,7 @@ export async function sinkBatch(
     return await writeAll(client, plan, offsets);
   } catch (err) {
     // A rolled-back transaction takes a CREATE TEMP TABLE made inside it along.
-    staged.delete(client);
+    forgetStaging(client);
     throw err;
   }
 }
