@@ -14,19 +14,52 @@ export interface PgliteWireServer {
   close(): Promise<void>;
 }
 
-/** Bytes of the complete messages at the start of `buffer` (the startup message has no type byte). */
-export function completeMessagesLength(buffer: Buffer, startup: boolean): number {
+/** End offsets of the whole messages at the start of `buffer` (the startup message has no type byte). */
+function* messageEnds(buffer: Buffer, startup: boolean): Generator<number> {
   let at = 0;
   let first = startup;
   for (;;) {
     const header = first ? 4 : 5;
-    if (buffer.length - at < header) return at;
+    if (buffer.length - at < header) return;
     const length = buffer.readInt32BE(at + (first ? 0 : 1));
     const total = (first ? 0 : 1) + length;
-    if (buffer.length - at < total) return at;
+    if (buffer.length - at < total) return;
     at += total;
     first = false;
+    yield at;
   }
+}
+
+/** Bytes of the complete messages at the start of `buffer`. */
+export function completeMessagesLength(buffer: Buffer, startup: boolean): number {
+  let whole = 0;
+  for (const end of messageEnds(buffer, startup)) whole = end;
+  return whole;
+}
+
+/**
+ * PGlite (0.3.x) reads a call's input in pages of this many bytes, and when a message ends exactly on
+ * a page edge with more input after it, it silently drops the rest of the call: no answer, no error,
+ * and a client waiting for ReadyForQuery waits forever. Shown with two simple queries whose first is
+ * 8,192 bytes long; in the product it was a staging INSERT whose Parse and Bind together filled 8,192.
+ */
+export const PGLITE_PAGE = 8192;
+
+/**
+ * Cuts whole messages into the calls to hand PGlite, one after another: a new call starts wherever a
+ * message would otherwise end on a page edge with more input behind it in the same call.
+ */
+export function pgliteCalls(messages: Buffer, startup: boolean): Buffer[] {
+  const calls: Buffer[] = [];
+  let from = 0;
+  for (const end of messageEnds(messages, startup)) {
+    if (end < messages.length && (end - from) % PGLITE_PAGE === 0) {
+      calls.push(messages.subarray(from, end));
+      from = end;
+    }
+  }
+  calls.push(messages.subarray(from));
+  return calls;
 }
 
 export async function servePglite(
@@ -60,14 +93,16 @@ export async function servePglite(
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       const whole = completeMessagesLength(pending, startup);
       if (whole === 0) return;
-      const messages = pending.subarray(0, whole);
+      const calls = pgliteCalls(pending.subarray(0, whole), startup);
       pending = pending.subarray(whole);
       startup = false;
       chain = chain.then(async () => {
         if (socket.destroyed) return;
         try {
-          const answer = await db.execProtocolRaw(new Uint8Array(messages));
-          if (answer.length > 0 && socket.writable) socket.write(answer);
+          for (const call of calls) {
+            const answer = await db.execProtocolRaw(new Uint8Array(call));
+            if (answer.length > 0 && socket.writable) socket.write(answer);
+          }
         } catch (err) {
           options.onError?.(err);
           socket.destroy();
