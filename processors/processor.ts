@@ -31,7 +31,6 @@ import { canNormalize, normalize } from './normalize/index.js';
 import { recordRevisions, revisionsByDay } from './publication.js';
 import {
   type Change,
-  forgetStaging,
   type OffsetCommit,
   OffsetMovedError,
   predictChanges,
@@ -531,15 +530,9 @@ class ChunkWorker {
           commits: [...nextOffsets.values()],
           staging: this.staging,
         });
-        try {
-          verifyPrediction(predicted, sunk);
-          await recordRevisions(client, revisionsByDay(plan, sunk.changed, predicted, this.apiOf));
-          if (overlap) publishedNow = await publishing;
-        } catch (err) {
-          // The transaction rolls back, and the staging tables it created go with it.
-          forgetStaging(client);
-          throw err;
-        }
+        verifyPrediction(predicted, sunk);
+        await recordRevisions(client, revisionsByDay(plan, sunk.changed, predicted, this.apiOf));
+        if (overlap) publishedNow = await publishing;
         return sunk;
       });
     } finally {

@@ -72,11 +72,26 @@ function clientInSchema(schema: string): typeof pg.Client {
   return SchemaClient as unknown as typeof pg.Client;
 }
 
+/** Hooks of the transaction open on a client, run if it ends in a rollback (see onRollback). */
+const rollbackHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `hook` if the transaction that withTransaction has open on `client` rolls back, for whatever
+ * reason: the work threw, or COMMIT itself failed. State a caller keeps beside the connection (a
+ * temporary table it made inside the transaction) is then forgotten along with the rollback.
+ * Outside withTransaction it does nothing.
+ */
+export function onRollback(client: object, hook: () => void): void {
+  rollbackHooks.get(client)?.push(hook);
+}
+
 export async function withTransaction<T>(
   pool: pg.Pool,
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  const hooks: (() => void)[] = [];
+  rollbackHooks.set(client, hooks);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -84,8 +99,10 @@ export async function withTransaction<T>(
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
+    for (const hook of hooks) hook();
     throw err;
   } finally {
+    rollbackHooks.delete(client);
     client.release();
   }
 }

@@ -7,6 +7,7 @@ import {
   type TableName,
   type TableSpec,
 } from '../../contracts/normalized/tables.js';
+import { onRollback } from '../../infra/store/pg.js';
 import { BinaryCopyEncoder, type BinaryType, copyFromStdin } from '../../infra/store/pg-copy.js';
 import { type BatchPlan, keyOf, type PlannedRow } from '../batch.js';
 import type { ColumnValue } from '../normalize/values.js';
@@ -198,6 +199,9 @@ async function stageRows(
   if (!known.has(table)) {
     await client.query(sql.createStage);
     known.add(table);
+    // Made inside the caller's transaction, the table goes if that transaction rolls back, even
+    // after sinkBatch returned (a failed publish in the same transaction, or a failed COMMIT).
+    onRollback(client, () => known.delete(table));
   }
   if (staging === 'copy') {
     await copyFromStdin(client, sql.copyStage, binaryRows(sql.columns, rows));
@@ -238,35 +242,13 @@ function returnedKey(table: TableName, row: Returned): string {
 }
 
 /**
- * Forgets the staging tables made on `client`. A caller whose transaction rolls back after
- * sinkBatch returned (a failed check or publish in the same transaction) calls it: the rollback
- * took the CREATE TEMP TABLE along, and the next batch on that connection must make it again.
- */
-export function forgetStaging(client: object): void {
-  staged.delete(client);
-}
-
-/**
  * Writes one planned batch and the consumer offsets it consumed, inside the caller's transaction.
  * Primary rows are upserted set-wise per table; the extension rows of every inserted or revised
  * parent follow; then each partition's next_offset is compare-and-set, so two members of a group
  * that read the same records cannot both commit them (the loser's transaction fails and rolls back).
+ * Run it inside withTransaction, whose rollback hook forgets the staging tables a rollback drops.
  */
 export async function sinkBatch(
-  client: pg.ClientBase,
-  plan: BatchPlan,
-  offsets: { consumer: string; commits: readonly OffsetCommit[]; staging?: Staging },
-): Promise<SinkResult> {
-  try {
-    return await writeAll(client, plan, offsets);
-  } catch (err) {
-    // A rolled-back transaction takes a CREATE TEMP TABLE made inside it along.
-    forgetStaging(client);
-    throw err;
-  }
-}
-
-async function writeAll(
   client: pg.ClientBase,
   plan: BatchPlan,
   offsets: { consumer: string; commits: readonly OffsetCommit[]; staging?: Staging },

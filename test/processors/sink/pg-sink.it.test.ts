@@ -91,6 +91,40 @@ for (const [name, url, poolSize, staging] of [
       }
     });
 
+    // Runs before any other batch, so the staging table is made inside the transaction that fails.
+    it('a COMMIT that fails after the sink leaves the connection able to stage the next batch', async () => {
+      await db.pool.query('CREATE TABLE commit_trap (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)');
+      const records = sourced('daily', [dailyFields(970, 0)]);
+      const sinkOn = (client: Parameters<typeof sinkBatch>[0]) =>
+        sinkBatch(client, planBatch(records), {
+          consumer: 'trap',
+          commits: [{ topic: 't-trap', partition: 0, expected: null, next: records.length }],
+          staging,
+        });
+      const stageTable = (client: Parameters<typeof sinkBatch>[0]) =>
+        client
+          .query<{ t: string | null; pid: number }>(
+            "SELECT to_regclass('pg_temp.xasset_stage_market_bar')::text AS t, pg_backend_pid() AS pid",
+          )
+          .then((r) => r.rows[0]);
+      let pid = 0;
+      await expect(
+        withTransaction(db.pool, async (client) => {
+          const before = await stageTable(client);
+          expect(before?.t).toBeNull();
+          pid = before?.pid ?? 0;
+          await sinkOn(client);
+          // Deferred: the duplicate is refused only by COMMIT, after the sink has returned.
+          await client.query('INSERT INTO commit_trap VALUES (1), (1)');
+        }),
+      ).rejects.toThrow(/commit_trap|duplicate key/);
+      const result = await withTransaction(db.pool, async (client) => {
+        expect((await stageTable(client))?.pid).toBe(pid);
+        return sinkOn(client);
+      });
+      expect(result.counts.get('market_bar')).toEqual({ staged: 1, inserted: 1, revised: 0, duplicates: 0 });
+    });
+
     it('writes what every normalizer produces, reads it back equal, and a second identical batch is all duplicates', async () => {
       const records = NORMALIZED_API_NAMES.flatMap((api, a) =>
         sourced(
