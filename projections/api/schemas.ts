@@ -397,6 +397,16 @@ export const ExplainView = MatrixCell.omit({ reason: true }).extend({
     offset: z.number().int().nonnegative().nullable(),
     changedAt: z.number().nullable(),
   }),
+  /** The phase record that judged the cell, by the same rule (the phase event at `offset`). */
+  phaseAsOf: z.object({
+    tradeDate: TradeDate,
+    rule: z.enum(['end_of_trade_date', 'stored']),
+    phase: Phase,
+    frozen: z.boolean(),
+    offset: z.number().int().nonnegative().nullable(),
+    changedAt: z.number().nullable(),
+  }),
+  /** The permission probe of the module's endpoint in force at the end of the cell's trade date. */
   probes: z.array(
     z.object({
       apiName: z.string(),
@@ -407,6 +417,7 @@ export const ExplainView = MatrixCell.omit({ reason: true }).extend({
       probedAt: z.number(),
     }),
   ),
+  probesAsOf: z.object({ tradeDate: TradeDate, rule: z.enum(['end_of_trade_date', 'stored']) }),
   notApplicableReason: z.string().optional(),
   /** The module's hour or day quota stop in force now, if any. */
   quotaStops: z.array(QuotaStopView).optional(),

@@ -1,8 +1,10 @@
 import { endpoint } from '../../contracts/catalog/index.js';
 import { DEFAULT_FLAGS, RolloutFlagsV1 } from '../../contracts/flags.js';
 import type { PhaseRecord } from '../policy/switches.js';
+import type { PhaseChange } from '../reducers/history.js';
 import { phasesReducer } from '../reducers/phases.js';
-import type { FlagsChange } from './flags-as-of.js';
+import type { ProbeEntry } from '../reducers/probes.js';
+import type { FlagsChange } from './as-of.js';
 import type { ExplainContext, LastError, ProbeView, RunSummary } from './matrix.js';
 import type { Queryable } from './sql.js';
 
@@ -25,8 +27,10 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 export async function readExplainContext(db: Queryable, module: string): Promise<ExplainContext> {
   const spec = endpoint(module);
   const batch = spec.batch === 'module' ? null : spec.batch;
-  const [flagsHistory, phase, probes, lastRun, lastError] = await Promise.all([
+  const [flagsHistory, phaseHistory, probeHistory, phase, probes, lastRun, lastError] = await Promise.all([
     readFlagsChanges(db),
+    readPhaseChanges(db),
+    readProbeHistory(db, module),
     db.query<{ current_phase: PhaseRecord['phase']; frozen: boolean; frozen_reason: string | null }>(
       'SELECT current_phase, frozen, frozen_reason FROM phase_state',
     ),
@@ -79,6 +83,10 @@ export async function readExplainContext(db: Queryable, module: string): Promise
   return {
     flags: flagsHistory.at(-1)?.flags ?? DEFAULT_FLAGS,
     flagsHistory,
+    // Empty while phase_state or permission_probe has rows: a store whose history projections have
+    // not folded the log yet (migrated from before 018). The latest record then judges every date.
+    ...(phaseHistory.length > 0 && { phaseHistory }),
+    ...(probeHistory.length > 0 && { probeHistory }),
     phase: recorded
       ? { phase: recorded.current_phase, frozen: recorded.frozen, frozenReason: recorded.frozen_reason }
       : phasesReducer.initial(),
@@ -124,5 +132,49 @@ export async function readFlagsChanges(db: Queryable): Promise<FlagsChange[]> {
     offset: Number(r.control_offset),
     at: Number(r.changed_at),
     flags: RolloutFlagsV1.parse(r.flags),
+  }));
+}
+
+/** Every phase move the phaseHistory projection folded, in log order. */
+export async function readPhaseChanges(db: Queryable): Promise<PhaseChange[]> {
+  const { rows } = await db.query<{
+    control_offset: number;
+    current_phase: PhaseChange['phase'];
+    frozen: boolean;
+    frozen_reason: string | null;
+    changed_at: number;
+  }>(
+    `SELECT control_offset, current_phase, frozen, frozen_reason, ${ms('changed_at')} AS changed_at
+     FROM phase_history ORDER BY control_offset`,
+  );
+  return rows.map((r) => ({
+    offset: Number(r.control_offset),
+    phase: r.current_phase,
+    frozen: r.frozen,
+    frozenReason: r.frozen_reason,
+    at: Number(r.changed_at),
+  }));
+}
+
+/** Every permission probe of one endpoint, in log order. */
+async function readProbeHistory(db: Queryable, apiName: string): Promise<ProbeEntry[]> {
+  const { rows } = await db.query<{
+    control_offset: number;
+    passed: boolean;
+    tushare_code: number | null;
+    message: string | null;
+    probed_at: number;
+  }>(
+    `SELECT control_offset, passed, tushare_code, message, ${ms('probed_at')} AS probed_at
+     FROM probe_history WHERE api_name = $1 ORDER BY control_offset`,
+    [apiName],
+  );
+  return rows.map((r) => ({
+    apiName,
+    passed: r.passed,
+    tushareCode: r.tushare_code,
+    message: r.message,
+    offset: Number(r.control_offset),
+    at: Number(r.probed_at),
   }));
 }

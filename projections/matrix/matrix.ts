@@ -2,6 +2,9 @@ import { datesBetween, isYmd, weekday } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
 import type { PhaseRecord } from '../policy/switches.js';
+import type { PhaseChange } from '../reducers/history.js';
+import type { ProbeEntry } from '../reducers/probes.js';
+import { type FlagsChange, type FlagsOnDate, flagsOn, type PhaseOnDate, phaseOn, probeOn } from './as-of.js';
 import {
   type CellStatus,
   classifyCell,
@@ -11,7 +14,6 @@ import {
   publicationOf,
   summarize,
 } from './cell.js';
-import { type FlagsChange, type FlagsOnDate, flagsOn } from './flags-as-of.js';
 import { MATRIX_MODULES, type MatrixModule, matrixModule, moduleSwitch, switchesInForce } from './modules.js';
 import {
   type MatrixPools,
@@ -47,6 +49,8 @@ export interface MatrixQuery {
   flagsHistory?: readonly FlagsChange[];
   /** The phase record: a module its phase has not opened (or a freeze shut) is not applicable (`phase`). */
   phase: PhaseRecord;
+  /** Every phase move (the phaseHistory projection): when given, each date is judged by its own phase. */
+  phaseHistory?: readonly PhaseChange[];
   /** The trading calendar the exchange-traded modules follow (default SSE). */
   calendarExchange?: string;
   /** Modules measured against a symbol pool rather than the whole listed universe. */
@@ -96,8 +100,10 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
   const cells: MatrixCell[] = [];
   const history = query.flagsHistory;
   const flagsOf = (date: string) => (history ? flagsOn(history, date).flags : query.flags);
+  const phases = query.phaseHistory;
+  const phaseOf = (date: string) => (phases ? phaseOn(phases, date).phase : query.phase);
   const switchOf = (module: MatrixModule, date: string) => {
-    const state = moduleSwitch(module, flagsOf(date), query.phase);
+    const state = moduleSwitch(module, flagsOf(date), phaseOf(date));
     return state.on ? 'on' : state.reason;
   };
 
@@ -189,8 +195,12 @@ export interface ExplainContext {
   /** The stored flags; the flags of the cell's date when `flagsHistory` is given. */
   flags: RolloutFlags;
   flagsHistory?: readonly FlagsChange[];
+  /** The phase record now; the one of the cell's date when `phaseHistory` is given. */
   phase: PhaseRecord;
+  phaseHistory?: readonly PhaseChange[];
+  /** The latest probe per endpoint; the ones of the cell's date when `probeHistory` is given. */
   probes?: readonly ProbeView[];
+  probeHistory?: readonly ProbeEntry[];
   lastRun?: RunSummary | null;
   lastError?: LastError | null;
 }
@@ -231,8 +241,18 @@ export interface CellExplanation {
     offset: number | null;
     changedAt: number | null;
   };
-  /** Permission probes of this module's endpoint. */
+  /** The phase record that judged the cell, by the same rule as `flagsAsOf`. */
+  phaseAsOf: {
+    tradeDate: string;
+    rule: 'end_of_trade_date' | 'stored';
+    phase: PhaseRecord['phase'];
+    frozen: boolean;
+    offset: number | null;
+    changedAt: number | null;
+  };
+  /** The permission probe of this module's endpoint in force on the cell's date (or the latest). */
   probes: ProbeView[];
+  probesAsOf: { tradeDate: string; rule: 'end_of_trade_date' | 'stored' };
   notApplicableReason?: string;
 }
 
@@ -248,13 +268,32 @@ export async function explainCell(
     ? flagsOn(context.flagsHistory, cell.tradeDate)
     : null;
   const flags = asOf?.flags ?? context.flags;
+  const phaseAsOf: PhaseOnDate | null = context.phaseHistory
+    ? phaseOn(context.phaseHistory, cell.tradeDate)
+    : null;
+  const phase = phaseAsOf?.phase ?? context.phase;
+  const probes = context.probeHistory
+    ? [probeOn(context.probeHistory, cell.module, cell.tradeDate)].flatMap((p) =>
+        p === undefined
+          ? []
+          : [
+              {
+                apiName: p.apiName,
+                passed: p.passed,
+                tushareCode: p.tushareCode,
+                message: p.message,
+                probedAt: p.at,
+              },
+            ],
+      )
+    : (context.probes ?? []).filter((p) => p.apiName === cell.module);
   const { cells } = await computeMatrix(db, {
     target: cell.target === 'universe' ? 'universe' : [cell.target],
     modules: [cell.module],
     from: cell.tradeDate,
     to: cell.tradeDate,
     flags,
-    phase: context.phase,
+    phase,
     pools,
     ...(cell.calendarExchange === undefined ? {} : { calendarExchange: cell.calendarExchange }),
   });
@@ -295,7 +334,7 @@ export async function explainCell(
     missingSample,
     lastRun: context.lastRun ?? null,
     lastError: context.lastError ?? null,
-    flagsInForce: switchesInForce(module, flags, context.phase),
+    flagsInForce: switchesInForce(module, flags, phase),
     flagsUpdatedAt: flags.updatedAt,
     flagsAsOf: asOf
       ? {
@@ -305,10 +344,19 @@ export async function explainCell(
           changedAt: asOf.changedAt,
         }
       : { tradeDate: cell.tradeDate, rule: 'stored', offset: null, changedAt: null },
-    probes: (context.probes ?? []).filter((p) => p.apiName === cell.module),
+    phaseAsOf: {
+      tradeDate: cell.tradeDate,
+      rule: phaseAsOf ? 'end_of_trade_date' : 'stored',
+      phase: phase.phase,
+      frozen: phase.frozen,
+      offset: phaseAsOf?.offset ?? null,
+      changedAt: phaseAsOf?.changedAt ?? null,
+    },
+    probes,
+    probesAsOf: { tradeDate: cell.tradeDate, rule: context.probeHistory ? 'end_of_trade_date' : 'stored' },
     ...(found.reason === undefined
       ? {}
-      : { notApplicableReason: notApplicable(found.reason, module, { ...context, flags }) }),
+      : { notApplicableReason: notApplicable(found.reason, module, { ...context, flags, phase }) }),
   };
 }
 

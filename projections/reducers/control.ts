@@ -4,6 +4,12 @@ import { type CursorsState, cursorsReducer } from './cursors.js';
 import { type FlagsState, flagsReducer } from './flags.js';
 import { type GatesState, gatesReducer } from './gates.js';
 import { type GrayState, grayReducer } from './gray.js';
+import {
+  type PhaseHistoryState,
+  type ProbeHistoryState,
+  phaseHistoryReducer,
+  probeHistoryReducer,
+} from './history.js';
 import { type PhasesState, phasesReducer } from './phases.js';
 import { type ProbesState, probesReducer } from './probes.js';
 import { type RunsState, runsReducer } from './runs.js';
@@ -47,6 +53,8 @@ export const PROJECTIONS = {
   alerts: alertsReducer,
   budgets: budgetsReducer,
   gray: grayReducer,
+  phaseHistory: phaseHistoryReducer,
+  probeHistory: probeHistoryReducer,
 } as const;
 
 export type ProjectionName = keyof typeof PROJECTIONS;
@@ -62,6 +70,8 @@ export interface ControlState {
   alerts: AlertsState;
   budgets: BudgetsState;
   gray: GrayState;
+  phaseHistory: PhaseHistoryState;
+  probeHistory: ProbeHistoryState;
 }
 
 /** The whole control plane in one fold: what commands decide on. */

@@ -8,6 +8,7 @@ import type { CursorEntry, CursorsState } from '../reducers/cursors.js';
 import type { FlagsHistoryEntry, FlagsState } from '../reducers/flags.js';
 import type { GateEntry, GatesState } from '../reducers/gates.js';
 import type { GrayEntry, GrayState } from '../reducers/gray.js';
+import type { PhaseChange, PhaseHistoryState, ProbeHistoryState } from '../reducers/history.js';
 import type { Phase, PhasesState } from '../reducers/phases.js';
 import type { ProbeEntry, ProbesState } from '../reducers/probes.js';
 import type { RunEntry, RunsState } from '../reducers/runs.js';
@@ -366,6 +367,58 @@ const gray: TableSpec<GrayState, GrayEntry> = {
   toState: (entries) => ({ modules: Object.fromEntries(entries) }),
 };
 
+const phaseHistory: TableSpec<PhaseHistoryState, PhaseChange> = {
+  projection: 'phaseHistory',
+  table: 'phase_history',
+  key: 'control_offset',
+  columns: [
+    col('control_offset', 'bigint'),
+    col('current_phase', 'text'),
+    col('frozen', 'boolean'),
+    col('frozen_reason', 'text'),
+    col('changed_at', 'timestamptz'),
+  ],
+  entries: (state) => byOffset(state.history),
+  toRow: (_, e) => [e.offset, e.phase, e.frozen, e.frozenReason, e.at],
+  fromRow: (r) => ({
+    offset: num(r.control_offset),
+    phase: r.current_phase as Phase,
+    frozen: r.frozen as boolean,
+    frozenReason: strOrNull(r.frozen_reason),
+    at: num(r.changed_at),
+  }),
+  toState: (entries) => {
+    const history = inOffsetOrder(entries);
+    const last = history.at(-1);
+    return { current: last ? { ...last } : INITIAL_PHASE, history };
+  },
+};
+
+const probeHistory: TableSpec<ProbeHistoryState, ProbeEntry> = {
+  projection: 'probeHistory',
+  table: 'probe_history',
+  key: 'control_offset',
+  columns: [
+    col('control_offset', 'bigint'),
+    col('api_name', 'text'),
+    col('passed', 'boolean'),
+    col('tushare_code', 'integer'),
+    col('message', 'text'),
+    col('probed_at', 'timestamptz'),
+  ],
+  entries: (state) => byOffset(state.history),
+  toRow: (_, e) => [e.offset, e.apiName, e.passed, e.tushareCode, e.message, e.at],
+  fromRow: (r) => ({
+    offset: num(r.control_offset),
+    apiName: str(r.api_name),
+    passed: r.passed as boolean,
+    tushareCode: numOrNull(r.tushare_code),
+    message: strOrNull(r.message),
+    at: num(r.probed_at),
+  }),
+  toState: (entries) => ({ history: inOffsetOrder(entries) }),
+};
+
 /** Every projection's table. */
 export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K], unknown> } = {
   cursors,
@@ -377,6 +430,8 @@ export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K]
   alerts,
   budgets,
   gray,
+  phaseHistory,
+  probeHistory,
 } as { [K in ProjectionName]: TableSpec<ControlState[K], unknown> };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

@@ -42,6 +42,8 @@ const EXPECTED_TABLES = [
   'macro_observation',
   'permission_probe',
   'phase_state',
+  'phase_history',
+  'probe_history',
   'projection_checkpoint',
   'publication_revision',
   'schema_migrations',
