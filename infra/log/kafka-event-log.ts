@@ -401,8 +401,9 @@ export class KafkaEventLog implements EventLog {
       maxBytesPerPartition: 4 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
       // kafkajs restarts a crashed consumer forever by default, so a lost broker would leave the
-      // caller waiting with no word; its own retries (about a minute) are patience enough.
-      retry: { retries: 8, initialRetryTime: 200, restartOnFailure: async () => false },
+      // caller waiting with no word; its own retries (about a minute) are patience enough. A member
+      // the group dropped is restarted, though: rejoining is all it takes (see isMembershipLoss).
+      retry: { retries: 8, initialRetryTime: 200, restartOnFailure: async (err) => isMembershipLoss(err) },
     });
     this.#consumers.add(consumer);
     let failed = false;
@@ -454,10 +455,17 @@ export class KafkaEventLog implements EventLog {
         }
         const last = batch.messages[batch.messages.length - 1] as KafkaMessage;
         resolveOffset(last.offset);
-        await consumer.commitOffsets([
-          { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
-        ]);
-        await heartbeat();
+        try {
+          await consumer.commitOffsets([
+            { topic: batch.topic, partition: batch.partition, offset: String(Number(last.offset) + 1) },
+          ]);
+          await heartbeat();
+        } catch (err) {
+          // The handler has stored the batch with its offsets; the group's commit only spares the
+          // next member a re-read, which it skips by those offsets. A member the group dropped while
+          // it worked rejoins instead of failing.
+          if (!isMembershipLoss(err)) throw err;
+        }
       },
     });
     await joined;
@@ -552,6 +560,26 @@ export function isBrokerOutage(err: unknown): boolean {
     return UNAVAILABLE.has(name ?? '') || RESTARTING.has(type ?? '');
   });
 }
+
+/**
+ * The group went on without this member: its session lapsed (a handler held the event loop longer
+ * than the session, as on a machine loaded far past its cores) or a rebalance began. kafkajs drops
+ * the protocol error's type when it gives up on one, so its messages are matched too.
+ */
+export function isMembershipLoss(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    const { type, message } = e as { type?: string; message?: string };
+    return MEMBERSHIP_TYPES.has(type ?? '') || MEMBERSHIP_MESSAGES.has(message ?? '');
+  });
+}
+
+const MEMBERSHIP_TYPES = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
+/** kafkajs's texts for the three types above (kafkajs/src/protocol/error.js). */
+const MEMBERSHIP_MESSAGES = new Set([
+  'The coordinator is not aware of this member',
+  'Specified group generation id is not valid',
+  'The group is rebalancing, so a rejoin is needed',
+]);
 
 /** Protocol errors a broker answers while it starts up again and re-elects partition leaders. */
 const RESTARTING = new Set([
