@@ -64,6 +64,12 @@ function contentOf(table: TableName, values: Readonly<Record<string, ColumnValue
  * within the batch before settling, the row is forced (written even when the stored hash is equal),
  * as sequential processing would have written it twice. This keeps the stored rows independent of
  * where batch boundaries fall, so a restart after a crash converges to a clean run exactly.
+ *
+ * In a table with provisional rows (minute_bar), a provisional row never replaces a final one, so
+ * one arriving after the final row of its key is dropped whatever its topic sorts as (realtime and
+ * history topics order by name, not by time). A final row after a provisional one is never forced:
+ * the provisional content either was refused by a stored final row or differs from the final hash,
+ * so the plain upsert already writes exactly when a record-by-record run would.
  */
 export function planBatch(records: readonly SourcedRows[]): BatchPlan {
   const ordered = [...records].sort(
@@ -90,14 +96,30 @@ export function planBatch(records: readonly SourcedRows[]): BatchPlan {
       const key = keyOf(row.table, row.values);
       const content = contentOf(row.table, row.values);
       const previous = table.get(key);
-      const sameRun = previous !== undefined && previous.content === content;
+      const provisional = spec.provisional === true && row.values.provisional === true;
+      const previousProvisional = spec.provisional === true && previous?.values.provisional === true;
       if (previous) superseded += 1;
+      if (previous && provisional && !previousProvisional) {
+        // Planned but never stored: its extension rows, if any, go with it.
+        current = {
+          table: row.table,
+          key,
+          values: row.values,
+          source,
+          force: false,
+          dependents: [],
+          content,
+        };
+        continue;
+      }
+      const sameRun = previous !== undefined && previous.content === content;
+      const finalizes = previousProvisional && !provisional;
       current = {
         table: row.table,
         key,
         values: row.values,
         source: sameRun ? previous.source : source,
-        force: spec.sourced && previous !== undefined && (!sameRun || previous.force),
+        force: spec.sourced && previous !== undefined && !finalizes && (!sameRun || previous.force),
         dependents: [],
         content,
       };

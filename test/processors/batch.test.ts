@@ -79,6 +79,65 @@ describe('planBatch', () => {
     }
   });
 
+  it('keeps the final minute bar of a key over provisional ones of the same batch, whichever topic sorts first, unforced', () => {
+    const bar = (api: string, close: number) => ({
+      ts_code: '600999.SH',
+      [api.startsWith('rt_') ? 'time' : 'trade_time']: '2024-03-11 09:31:00',
+      open: 10,
+      high: 10.2,
+      low: 9.9,
+      close,
+      vol: 1200,
+      amount: 12_100,
+    });
+    const only = (records: SourcedRows[]) => {
+      const plan = planBatch(records);
+      const rows = plan.byTable.get('minute_bar') ?? [];
+      expect(rows).toHaveLength(1);
+      return { row: rows[0], superseded: plan.superseded };
+    };
+    // tushare.raw.rt_min sorts before tushare.raw.stk_mins: the history bar comes last.
+    expect(
+      only([record('stk_mins', bar('stk_mins', 10.1), 5), record('rt_min', bar('rt_min', 10.1), 9)]),
+    ).toEqual({
+      row: expect.objectContaining({
+        values: expect.objectContaining({ provisional: false }),
+        source: { topic: 'tushare.raw.stk_mins', partition: 0, offset: 5 },
+        force: false,
+      }),
+      superseded: 1,
+    });
+    // tushare.raw.idx_mins sorts before tushare.raw.rt_idx_min: the realtime bar comes last, and is dropped.
+    const index = (api: string) => ({ ...bar(api, 10.1), ts_code: '000999.SH' });
+    expect(
+      only([record('rt_idx_min', index('rt_idx_min'), 1), record('idx_mins', index('idx_mins'), 7)]),
+    ).toEqual({
+      row: expect.objectContaining({
+        values: expect.objectContaining({ provisional: false }),
+        source: { topic: 'tushare.raw.idx_mins', partition: 0, offset: 7 },
+        force: false,
+      }),
+      superseded: 1,
+    });
+    // Two realtime bars that differ, then history: the realtime pair forces, the history bar does not.
+    const realtimes = [record('rt_min', bar('rt_min', 10), 1), record('rt_min', bar('rt_min', 10.1), 2)];
+    expect(only(realtimes).row).toMatchObject({ values: { provisional: true }, force: true });
+    expect(only([...realtimes, record('stk_mins', bar('stk_mins', 10.1), 3)]).row).toMatchObject({
+      values: { provisional: false, close: 10.1 },
+      force: false,
+    });
+    // Two history bars that differ stay forced, the realtime bar sorted after them dropped.
+    const histories = [
+      record('idx_mins', { ...index('idx_mins'), close: 10 }, 1),
+      record('idx_mins', index('idx_mins'), 2),
+      record('rt_idx_min', { ...index('rt_idx_min'), close: 10 }, 3),
+    ];
+    expect(only(histories)).toMatchObject({
+      row: { values: { provisional: false, close: 10.1 }, source: { offset: 2 }, force: true },
+      superseded: 2,
+    });
+  });
+
   it('builds keys from the key columns only', () => {
     const [bar] = record('daily', A, 0).rows;
     expect(keyOf('market_bar', bar?.values ?? {})).toBe(JSON.stringify(['stock', A.ts_code, '2024-01-01']));

@@ -130,7 +130,7 @@ for (const [name, url, poolSize, staging] of [
         sourced(
           api,
           // Realtime minute samples get codes of their own: how a realtime bar meets the history bar
-          // of its minute is the minute test's subject (test/processors/minute.it.test.ts).
+          // of its minute is the subject of the next test and of test/processors/minute.it.test.ts.
           [0, 1, 2].map((i) =>
             api.startsWith('rt_')
               ? { ...sampleFields(api, i), ts_code: `rt-ts_code-${i}` }
@@ -140,8 +140,8 @@ for (const [name, url, poolSize, staging] of [
         ),
       );
       const first = await sink(records, 'all');
-      // Rows of one key in one batch are one row: a realtime minute bar and the history bar of the
-      // same minute (rt_min and stk_mins samples share keys) stage once.
+      // Rows of one key in one batch are one row (the realtime samples have codes of their own; the
+      // realtime and history bars of one minute in one batch are the next test's subject).
       const keysPerTable = new Map<string, Set<string>>();
       for (const { rows } of records) {
         for (const row of rows) {
@@ -222,6 +222,61 @@ for (const [name, url, poolSize, staging] of [
         });
       }
       expect([...again.written.values()].reduce((a, b) => a + b, 0)).toBe(0);
+    });
+
+    it('one batch holding a realtime bar and the history bar of its minute stores one final row; the same batch again is all duplicates', async () => {
+      // Both realtime minute endpoints meet their history endpoint: rt_min's topic sorts before
+      // stk_mins', rt_idx_min's after idx_mins', so either order inside a batch is covered.
+      const bar = (api: string, code: string, time: string) => ({
+        ts_code: code,
+        [api.startsWith('rt_') ? 'time' : 'trade_time']: time,
+        open: 10,
+        high: 10.2,
+        low: 9.9,
+        close: 10.1,
+        vol: 1200,
+        amount: 12_100,
+      });
+      const pairs = [
+        ['rt_min', 'stk_mins', '600999.SH'],
+        ['rt_idx_min', 'idx_mins', '000999.SH'],
+      ] as const;
+      const batch = pairs.flatMap(([realtime, history, code], i) => [
+        ...sourced(realtime, [bar(realtime, code, '2024-03-11 09:31:00')], 10 * i),
+        ...sourced(history, [bar(history, code, '2024-03-11 09:31:00')], 10 * i + 1),
+      ]);
+      const stored = async () =>
+        (
+          await db.pool.query<{ ts_code: string; provisional: boolean; source_topic: string }>(
+            `SELECT ts_code, provisional, source_topic FROM minute_bar
+             WHERE ts_code = ANY($1::text[]) ORDER BY ts_code`,
+            [pairs.map(([, , code]) => code)],
+          )
+        ).rows;
+      const finalRows = pairs
+        .map(([, history, code]) => ({
+          ts_code: code,
+          provisional: false,
+          source_topic: `tushare.raw.${history}`,
+        }))
+        .sort((a, b) => a.ts_code.localeCompare(b.ts_code));
+
+      const plan = planBatch(batch);
+      expect(plan.superseded).toBe(2);
+      expect(await predictChanges(db.pool, 'minute_bar', plan.byTable.get('minute_bar') ?? [])).toEqual(
+        new Map((plan.byTable.get('minute_bar') ?? []).map((row) => [row.key, 'insert'])),
+      );
+      const first = await sink(batch, 'rt-and-history');
+      expect(first.counts.get('minute_bar')).toEqual({ staged: 2, inserted: 2, revised: 0, duplicates: 0 });
+      expect(await stored()).toEqual(finalRows);
+
+      expect(await predictChanges(db.pool, 'minute_bar', plan.byTable.get('minute_bar') ?? [])).toEqual(
+        new Map(),
+      );
+      const again = await sink(batch, 'rt-and-history', batch.length);
+      expect(again.counts.get('minute_bar')).toEqual({ staged: 2, inserted: 0, revised: 0, duplicates: 2 });
+      expect(again.written.get('minute_bar')).toBe(0);
+      expect(await stored()).toEqual(finalRows);
     });
 
     it('keeps the last row of a key within a batch, and the offset a record-by-record run would keep', async () => {
