@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processedTopics } from '../../app/pipeline.js';
-import { rawTopic } from '../../contracts/catalog/index.js';
+import { type ApiName, rawTopic } from '../../contracts/catalog/index.js';
 import { DEFAULT_PROCESSOR_NAME } from '../../contracts/config.js';
 import type { SchemaCodec } from '../../infra/codec/schema-codec.js';
 import type { EventLog } from '../../infra/log/event-log.js';
@@ -12,6 +12,7 @@ import { type ProcessStats, runProcessor } from '../../processors/processor.js';
 import { type Sandbox, startSandbox } from '../../producers/sandbox/server.js';
 import { createSyntheticMarket, type SyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
 import { foldControlLog } from '../../projections/log/control-view.js';
+import { expectedMinutes, MINUTE_APIS, MINUTE_MODULES, storedMinutes } from '../harness/minute-bars.js';
 import { type IsolatedDatabase, isolatedSchema, services, uniqueName } from '../harness/services.js';
 import { type CrashBackend, embeddedBackend, prefixedKafkaBackend } from './crash/backend.js';
 import { committedOffsets, endOffsets, keyCounts } from './crash/log.js';
@@ -25,9 +26,12 @@ import {
   P0_DATED,
 } from './crash/market.js';
 import {
+  backendAlive,
   barsPerDay,
   count,
   diffTable,
+  type HeldOffset,
+  holdOffset,
   PROCESSOR_TABLES,
   rowsPerDay,
   storedOffsets,
@@ -36,6 +40,9 @@ import {
 import { killLeftovers, pollUntil, runXasset, startXasset } from './crash/xasset.js';
 
 const SEED = 20_240_601;
+/** Wednesday to Friday: each day's futures night session is held the evening before. */
+const MINUTE_FROM = '20240306';
+const MINUTE_TO = '20240308';
 /** Raw records per processor transaction: small, so a run is dozens of transactions to kill inside. */
 const BATCH = 150;
 /** Heartbeats every 200 ms, silence for 1.5 s makes a run stale: the reaper can be shown at work. */
@@ -45,7 +52,13 @@ const HEARTBEAT_TIMEOUT_MS = 1_500;
 /** What `xasset fetch` prints: the job's status and its runs (here one: the P0 batch). */
 interface FetchReport {
   status: string;
-  runs: { runId: string; status: string; stats: { rowsEmitted: number } }[];
+  runs: {
+    runId: string;
+    stage: string;
+    status: string;
+    stats: { rowsEmitted: number };
+    pools: { apiName: string; codes: string[] }[];
+  }[];
 }
 
 const onlyRun = (report: FetchReport) => {
@@ -193,14 +206,85 @@ async function killProcessorMidRun(world: World, records: number): Promise<Proce
   );
   const killed = await processor.kill();
   expect(killed.signal).toBe('SIGKILL');
+  const kill = await offsetsAfterKill(world, records);
+  expect(total(kill.stored)).toBeGreaterThanOrEqual(seen);
+  return kill;
+}
 
+/** Both offsets right after a kill: the log group trails the database, never leads it. */
+async function offsetsAfterKill(world: World, records: number): Promise<ProcessorKill> {
   const stored = await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME);
   const committed = await committedOffsets(world.log, DEFAULT_PROCESSOR_NAME, processedTopics());
-  expect(total(stored)).toBeGreaterThanOrEqual(seen);
   expect(total(stored), 'the kill landed before the end of the log').toBeLessThan(records);
-  // The log group trails the database, never leads it.
   for (const [slot, next] of committed) expect(next).toBeLessThanOrEqual(stored.get(slot) ?? 0);
   return { stored, committed };
+}
+
+/**
+ * Starts `xasset process` and SIGKILLs it inside a minute batch: once a quarter of the minute
+ * records is stored, the test locks the offset row of a minute partition with more to come, so the processor's next batch of
+ * that partition upserts its minute rows and then waits inside its open transaction. The kill
+ * lands there; the lock is let go after, and the dead client's transaction rolls back.
+ */
+async function killProcessorInMinuteBatch(world: World, ends: Map<string, number>): Promise<ProcessorKill> {
+  const minuteTopics = new Set<string>(MINUTE_APIS.map((api) => rawTopic(api)));
+  const processor = startXasset(['process'], world.env);
+  let held: (HeldOffset & { slot: string }) | undefined;
+  try {
+    const isMinute = (slot: string) => minuteTopics.has(slot.split('/')[0] ?? '');
+    const minuteRecords = total(new Map([...ends].filter(([slot]) => isMinute(slot))));
+    held = await pollUntil(
+      'a quarter of the minute records stored, and a minute partition with more to come',
+      async () => {
+        const stored = await storedOffsets(world.db.pool, DEFAULT_PROCESSOR_NAME);
+        if (total(new Map([...stored].filter(([slot]) => isMinute(slot)))) < minuteRecords / 4)
+          return undefined;
+        for (const [slot, next] of stored) {
+          const [topic = '', partition] = slot.split('/');
+          const end = ends.get(slot) ?? 0;
+          if (!isMinute(slot) || next >= end) continue;
+          const lock = await holdOffset(world.db.pool, DEFAULT_PROCESSOR_NAME, topic, Number(partition));
+          if (lock.next < end) return { ...lock, slot };
+          await lock.release();
+        }
+        return undefined;
+      },
+      { timeoutMs: 90_000, everyMs: 5, child: processor },
+    );
+    const lock = held;
+    const waiting = await pollUntil(
+      'the next minute batch to wait at its offset, its rows upserted',
+      async () => {
+        const pids = await lock.waiting();
+        return pids.length > 0 ? pids : undefined;
+      },
+      { timeoutMs: 60_000, everyMs: 10, child: processor },
+    );
+    expect(waiting).toHaveLength(1);
+    const killed = await processor.kill();
+    expect(killed.signal).toBe('SIGKILL');
+    held = undefined;
+    await lock.release();
+    await pollUntil(
+      "the killed batch's transaction to end",
+      async () => ((await backendAlive(world.db.pool, waiting[0] as number)) ? undefined : true),
+      { timeoutMs: 30_000, everyMs: 20 },
+    );
+
+    const kill = await offsetsAfterKill(world, total(ends));
+    expect(kill.stored.get(lock.slot), 'the killed batch committed no offset').toBe(lock.next);
+    // Nothing of the killed batch stayed: no row comes from an offset past the stored one.
+    const [topic, partition] = lock.slot.split('/');
+    const { rows } = await world.db.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM minute_bar
+        WHERE source_topic = $1 AND source_partition = $2 AND source_offset >= $3`,
+      [topic, Number(partition), lock.next],
+    );
+    expect(Number(rows[0]?.n)).toBe(0);
+    return kill;
+  } finally {
+    await held?.release();
+  }
 }
 
 /**
@@ -284,6 +368,7 @@ async function cleanRun(world: World, records: number): Promise<IsolatedDatabase
     until: 'caught-up',
   });
   expect(reference.records).toBe(records);
+  expect(reference.revisions).toBe(0);
   return clean;
 }
 
@@ -336,6 +421,58 @@ describe('crash acceptance, real CLI processes killed with SIGKILL: embedded log
       const restarted = await runXasset<ProcessStats>(['process'], world.env);
       await expectRestartExactlyOnce(world, restarted, kill, ends);
       await expectSandboxRows(world, ends);
+      await expectSameAsClean(world, await cleanRun(world, records));
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('a processor killed inside a P2 minute batch and restarted stores the minute bars of a clean run', async () => {
+    const world = await openWorld(backend, { size: 'tiny', from: MINUTE_FROM, to: MINUTE_TO });
+    try {
+      // The minute modules at canary on a few codes of each pool: stocks, an index, and two
+      // futures whose night sessions (copper to 01:00, gold to 02:30) belong to the next day.
+      const codes = new Map<ApiName, string[]>([
+        ['stk_mins', world.market.tradingOn('stock', MINUTE_TO).slice(0, 3)],
+        ['idx_mins', ['000300.SH']],
+        ['ft_mins', ['AU2404.SHF', 'CU2404.SHF']],
+      ]);
+      expect([...codes.keys()].sort()).toEqual([...MINUTE_APIS].sort());
+      world.env.XASSET_GRAY_CANARY_CODES = [...codes.values()].flat().join(',');
+      for (const module of MINUTE_MODULES)
+        await runXasset(['gray', 'set', module, 'canary', '--reason', 'crash test'], world.env);
+      const fetched = await runXasset<FetchReport>(
+        ['fetch', '--from', world.from, '--to', world.to, '--force-phase', 'crash test backfill'],
+        world.env,
+      );
+      expect(fetched.status).toBe('ok');
+      const minuteRuns = fetched.runs.filter((run) => (MINUTE_MODULES as string[]).includes(run.stage));
+      expect(minuteRuns.map((run) => run.status)).toEqual(MINUTE_MODULES.map(() => 'ok'));
+      const fetchedCodes = minuteRuns.flatMap((run) =>
+        run.pools.filter((p) => codes.has(p.apiName as ApiName)).map((p) => [p.apiName, p.codes]),
+      );
+      expect(new Map(fetchedCodes as [ApiName, string[]][])).toEqual(codes);
+
+      const ends = await endOffsets(world.log, processedTopics());
+      const records = total(ends);
+      const minuteRecords = sum(
+        [...ends]
+          .filter(([slot]) => MINUTE_APIS.some((api) => slot.startsWith(`${rawTopic(api)}/`)))
+          .map(([, n]) => n),
+      );
+      expect(minuteRecords / BATCH).toBeGreaterThan(30);
+
+      const kill = await killProcessorInMinuteBatch(world, ends);
+      const restarted = await runXasset<ProcessStats>(['process'], world.env);
+      await expectRestartExactlyOnce(world, restarted, kill, ends);
+      expect(restarted.revisions).toBe(0);
+
+      // Per code and trading day: the sandbox's bars, once each, final, with the same values.
+      const expected = expectedMinutes(world.market, codes, world.from, world.to);
+      expect(sum(Object.values(expected).map((day) => day.rows))).toBe(minuteRecords);
+      expect(await storedMinutes(world.db.pool)).toEqual(expected);
+      // Friday's copper day: Thursday evening's night session (240 bars) and the day session (225).
+      expect(expected[`CU2404.SHF|${MINUTE_TO}`]?.rows).toBe(240 + 225);
       await expectSameAsClean(world, await cleanRun(world, records));
     } finally {
       await world.close();

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processRun, tushareSource } from '../../app/pipeline.js';
@@ -8,23 +7,15 @@ import { loadConfig } from '../../contracts/config.js';
 import { DLQ_TOPIC } from '../../contracts/events/dead-letter.js';
 import { DEFAULT_FLAGS } from '../../contracts/flags.js';
 import { minuteTopic } from '../../contracts/normalized/intraday.js';
-import { minuteWindow, tradingDayOf } from '../../contracts/sessions.js';
 import { runFetch } from '../../producers/fetch/run.js';
 import { startSandbox } from '../../producers/sandbox/server.js';
 import { createSyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
+import { expectedMinutes, MINUTE_APIS, storedMinutes } from '../harness/minute-bars.js';
 import { services, uniqueName } from '../harness/services.js';
 
 /** Thursday and Friday: Friday's night session is held on Thursday evening. */
 const FROM = '20240307';
 const TO = '20240308';
-const MINUTE_APIS: readonly ApiName[] = ['stk_mins', 'idx_mins', 'ft_mins'];
-
-const digest = (lines: readonly string[]) =>
-  createHash('sha256')
-    .update([...lines].sort().join('\n'))
-    .digest('hex');
-const line = (r: Record<string, unknown>) =>
-  [r.ts_code, r.trade_time, r.open, r.high, r.low, r.close, r.vol, r.amount, r.oi ?? ''].join('|');
 
 // TimescaleDB (PGlite: hypertables, the unnest staging path) and PostgreSQL 15 (binary COPY staging).
 describe.each([
@@ -94,54 +85,23 @@ describe.each([
     return result;
   }
 
-  /** Per (endpoint, trading day): the sandbox's rows for the same windows, by the same day rule. */
-  function sandboxDays(): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const api of MINUTE_APIS) {
-      const code = pools[api as keyof typeof pools][0] as string;
-      const asset = api === 'ft_mins' ? 'futures' : api === 'idx_mins' ? 'index' : 'stock';
-      for (const row of market.query(api, { ts_code: code, freq: '1min', ...minuteWindow(FROM, TO) })) {
-        const time = String(row.trade_time);
-        const day = tradingDayOf(asset, time.slice(0, 10).replaceAll('-', ''), time.slice(11, 16));
-        const key = `${asset}|${day}`;
-        out.set(key, [...(out.get(key) ?? []), line(row)]);
-      }
-    }
-    return out;
-  }
-
-  async function storedDays(): Promise<Map<string, string[]>> {
-    const { rows } = await runtime.pool.query<Record<string, unknown>>(
-      `SELECT asset_class, to_char(trade_date, 'YYYYMMDD') AS day, ts_code,
-              to_char(trade_time AT TIME ZONE INTERVAL '+08:00', 'YYYY-MM-DD HH24:MI:SS') AS trade_time,
-              open, high, low, close, vol, amount, oi
-       FROM minute_bar WHERE freq = '1min' AND NOT provisional`,
-    );
-    const out = new Map<string, string[]>();
-    for (const row of rows) {
-      const key = `${row.asset_class}|${row.day}`;
-      out.set(key, [...(out.get(key) ?? []), line(row)]);
-    }
-    return out;
-  }
-
   it('stores per endpoint and trading day exactly the sandbox rows, night session on the next day; a rerun writes nothing', async () => {
     const fetched = await fetchFrom();
     const first = await processRun(runtime, { until: 'caught-up' });
     expect(first.deadLettered.total).toBe(0);
-    const expected = sandboxDays();
-    const stored = await storedDays();
-    expect([...stored.keys()].sort()).toEqual([...expected.keys()].sort());
-    for (const [key, lines] of expected) {
-      expect(stored.get(key)?.length, key).toBe(lines.length);
-      expect(digest(stored.get(key) ?? []), key).toBe(digest(lines));
-    }
+    const expected = expectedMinutes(
+      market,
+      new Map(Object.entries(pools) as [ApiName, string[]][]),
+      FROM,
+      TO,
+    );
+    expect(await storedMinutes(runtime.pool)).toEqual(expected);
     // Stocks and the index: 241 bars a day (the 09:30 auction bar); SHFE copper: a night session
     // of 240 bars on Thursday evening belongs to Friday, plus 225 day bars.
-    expect(expected.get(`stock|${TO}`)).toHaveLength(241);
-    expect(expected.get(`index|${TO}`)).toHaveLength(241);
-    expect(expected.get(`futures|${TO}`)).toHaveLength(240 + 225);
-    const total = [...expected.values()].reduce((s, l) => s + l.length, 0);
+    expect(expected[`${stock}|${TO}`]?.rows).toBe(241);
+    expect(expected[`${index}|${TO}`]?.rows).toBe(241);
+    expect(expected[`${futures}|${TO}`]?.rows).toBe(240 + 225);
+    const total = Object.values(expected).reduce((s, day) => s + day.rows, 0);
     // Besides the minute bars, the run fetched the two calendar days it planned from.
     expect(first.rowsWritten).toEqual({ minute_bar: total, trade_calendar: 2 });
     expect(fetched.stats.rowsEmitted).toBe(total + 2);

@@ -79,3 +79,59 @@ export async function diffTable(url: string, left: string, right: string, table:
     await client.end();
   }
 }
+
+/** A consumer_offset row locked by a transaction of the test's own. */
+export interface HeldOffset {
+  /** The row's next_offset once the lock was had. */
+  next: number;
+  /** The backends waiting for this lock. */
+  waiting(): Promise<number[]>;
+  release(): Promise<void>;
+}
+
+/**
+ * Locks one consumer_offset row (SELECT … FOR UPDATE). The processor's next batch of that
+ * partition stages and upserts its rows, then waits at the offset's compare-and-set inside its
+ * open transaction: a process killed then dies in the middle of that batch, not between batches.
+ */
+export async function holdOffset(
+  pool: pg.Pool,
+  consumer: string,
+  topic: string,
+  partition: number,
+): Promise<HeldOffset> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const { rows } = await client.query<{ next_offset: string; pid: number }>(
+      `SELECT next_offset, pg_backend_pid() AS pid FROM consumer_offset
+        WHERE consumer = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+      [consumer, topic, partition],
+    );
+    const row = rows[0];
+    if (!row) throw new Error(`no consumer_offset row for ${consumer} ${topic}/${partition}`);
+    return {
+      next: Number(row.next_offset),
+      waiting: async () =>
+        (
+          await pool.query<{ pid: number }>(
+            'SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+            [row.pid],
+          )
+        ).rows.map((r) => r.pid),
+      release: async () => {
+        await client.query('ROLLBACK').finally(() => client.release());
+      },
+    };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    client.release();
+    throw err;
+  }
+}
+
+/** Whether a database backend still exists (a killed client's backend ends once it notices). */
+export async function backendAlive(pool: pg.Pool, pid: number): Promise<boolean> {
+  const { rows } = await pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid]);
+  return rows.length > 0;
+}
