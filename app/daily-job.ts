@@ -307,13 +307,20 @@ async function readPoolCandidates(runtime: Runtime, assetClass: AssetClass): Pro
   const { rows } = await runtime.pool.query<{
     ts_code: string;
     exchange: string | null;
+    list_date: string | null;
     delist_date: string | null;
   }>(
-    `SELECT ts_code, exchange, to_char(delist_date, 'YYYYMMDD') AS delist_date
+    `SELECT ts_code, exchange, to_char(list_date, 'YYYYMMDD') AS list_date,
+            to_char(delist_date, 'YYYYMMDD') AS delist_date
        FROM instrument WHERE asset_class = $1 ORDER BY ts_code`,
     [assetClass],
   );
-  return rows.map((r) => ({ tsCode: r.ts_code, market: r.exchange, delistDate: r.delist_date }));
+  return rows.map((r) => ({
+    tsCode: r.ts_code,
+    market: r.exchange,
+    listDate: r.list_date,
+    delistDate: r.delist_date,
+  }));
 }
 
 /**

@@ -18,6 +18,8 @@ export interface PoolCandidate {
   tsCode: string;
   /** exchange, or the publishing market of an index (index_basic's `market`). */
   market: string | null;
+  /** Absent or null when the reference data does not say. */
+  listDate?: string | null;
   delistDate: string | null;
 }
 
@@ -90,9 +92,18 @@ export function indexPool(options: {
   };
 }
 
-/** Every instrument of the asset class still listed on `today`. */
+/**
+ * Every instrument of the asset class listed on `today`. fut_basic lists contracts months before
+ * they trade: one not listed yet has no bar in any window up to today, and every call for it would
+ * come back empty.
+ */
 const live = (candidates: readonly PoolCandidate[], today: string): string[] =>
-  sorted(candidates.filter((c) => c.delistDate === null || c.delistDate > today).map((c) => c.tsCode));
+  sorted(
+    candidates
+      .filter((c) => (c.listDate ?? null) === null || (c.listDate as string) <= today)
+      .filter((c) => c.delistDate === null || c.delistDate > today)
+      .map((c) => c.tsCode),
+  );
 
 /**
  * The P2 minute universes: every listed stock, the indexes of index_daily's markets (or its

@@ -5,6 +5,7 @@ import {
   configuredPools,
   fxPool,
   indexPool,
+  minutePools,
   type PoolCandidate,
   resolvePool,
   shardCursorName,
@@ -104,6 +105,35 @@ describe('index pool and its shards', () => {
     ]);
     const unknown = indexPool({ markets: ['SSE'], codes: ['999999.SH'], shardSize: 10 });
     expect(() => resolvePool(unknown, INDEXES, { today: TODAY, cursors: {} })).toThrow(/999999\.SH/);
+  });
+});
+
+describe('minute pools', () => {
+  const futures = minutePools(loadConfig({}).universe).find((p) => p.apiName === 'ft_mins');
+  const contract = (tsCode: string, listDate: string | null, delistDate: string | null): PoolCandidate => ({
+    tsCode,
+    market: 'SHFE',
+    listDate,
+    delistDate,
+  });
+
+  it('take the contracts listed on today: not one fut_basic lists ahead of its first trading day', () => {
+    if (futures === undefined) throw new Error('an ft_mins pool expected');
+    const candidates = [
+      contract('CU2602.SHF', '20250115', '20260216'),
+      contract('CU2603.SHF', '20250215', '20260316'),
+      // Listed today, listed tomorrow, expired yesterday, no dates at all.
+      contract('CU2701.SHF', TODAY, '20270115'),
+      contract('CU2702.SHF', '20260115', '20270215'),
+      contract('CU2601.SHF', '20250115', '20260113'),
+      contract('AU2606.SHF', null, null),
+    ];
+    expect(resolvePool(futures, candidates, { today: TODAY, cursors: {} }).codes).toEqual([
+      'AU2606.SHF',
+      'CU2602.SHF',
+      'CU2603.SHF',
+      'CU2701.SHF',
+    ]);
   });
 });
 
