@@ -45,6 +45,24 @@ export const FUTURES_SESSIONS: Readonly<Record<string, readonly Session[]>> = {
   GFEX: COMMODITY_DAY,
 };
 
+/** Futures exchange (as `exchange` params name it) → the ts_code suffix of its contracts. */
+export const FUTURES_EXCHANGE_SUFFIX: Readonly<Record<string, string>> = {
+  CFFEX: 'CFX',
+  DCE: 'DCE',
+  CZCE: 'ZCE',
+  SHFE: 'SHF',
+  INE: 'INE',
+  GFEX: 'GFE',
+};
+
+/** The exchange of a futures contract by its ts_code suffix (`CU2401.SHF` → SHFE); undefined for another. */
+export function futuresExchangeOf(tsCode: string): string | undefined {
+  const suffix = tsCode.slice(tsCode.lastIndexOf('.') + 1);
+  return Object.keys(FUTURES_EXCHANGE_SUFFIX).find(
+    (exchange) => FUTURES_EXCHANGE_SUFFIX[exchange] === suffix,
+  );
+}
+
 /** The sessions of an asset class (and, for futures, its exchange); undefined for an unknown exchange. */
 export function sessionsOf(assetClass: string, exchange?: string): readonly Session[] | undefined {
   if (assetClass === 'futures') return exchange === undefined ? undefined : FUTURES_SESSIONS[exchange];

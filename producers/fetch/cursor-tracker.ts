@@ -29,6 +29,8 @@ interface Line {
   groups: Map<string, Group>;
   head: number;
   position: string | undefined;
+  /** Tasks that cover days before their value (TaskCursor.from), by task index. */
+  spans: { index: number; from: string; value: string }[];
 }
 
 /**
@@ -51,17 +53,19 @@ function needsRows(task: FetchTask): boolean {
 export class CursorTracker {
   readonly #tasks: readonly FetchTask[];
   readonly #lines = new Map<string, Line>();
+  readonly #done = new Set<number>();
 
   constructor(tasks: readonly FetchTask[], current: Readonly<Record<string, string>>) {
     this.#tasks = tasks;
-    for (const task of tasks) {
+    for (const [index, task] of tasks.entries()) {
       if (!task.cursor) continue;
-      const { name, value } = task.cursor;
+      const { name, value, from } = task.cursor;
       let line = this.#lines.get(name);
       if (!line) {
-        line = { values: [], groups: new Map(), head: 0, position: current[name] };
+        line = { values: [], groups: new Map(), head: 0, position: current[name], spans: [] };
         this.#lines.set(name, line);
       }
+      if (from !== undefined && from < value) line.spans.push({ index, from, value });
       let group = line.groups.get(value);
       if (!group) {
         group = { pending: 0, failed: false, rows: 0, needsRows: needsRows(task) };
@@ -77,6 +81,7 @@ export class CursorTracker {
   complete(index: number, rows: number): CursorMove[] {
     const found = this.#group(index);
     if (!found) return [];
+    this.#done.add(index);
     found.group.pending -= 1;
     found.group.rows += rows;
     return this.#advance(found.name, found.line);
@@ -95,7 +100,14 @@ export class CursorTracker {
       const value = line.values[line.head];
       const group = value === undefined ? undefined : line.groups.get(value);
       if (value === undefined || !group) continue;
-      const reason = group.failed ? 'failed' : group.pending > 0 ? 'not_done' : 'empty';
+      const span = this.#spanning(line, value);
+      const spanFailed = span !== undefined && line.groups.get(span.value)?.failed === true;
+      const reason =
+        group.failed || spanFailed
+          ? 'failed'
+          : group.pending > 0 || span !== undefined
+            ? 'not_done'
+            : 'empty';
       out.push({ cursor, value, reason });
     }
     return out;
@@ -109,12 +121,19 @@ export class CursorTracker {
     return line && group ? { name: cursor.name, line, group } : undefined;
   }
 
+  /** A task not done yet that covers `value` but ends later. */
+  #spanning(line: Line, value: string): Line['spans'][number] | undefined {
+    return line.spans.find((s) => s.from <= value && value < s.value && !this.#done.has(s.index));
+  }
+
   #advance(name: string, line: Line): CursorMove[] {
     let reached: string | undefined;
     while (line.head < line.values.length) {
       const value = line.values[line.head] as string;
       const group = line.groups.get(value) as Group;
       if (group.pending > 0 || group.failed || (group.needsRows && group.rows === 0)) break;
+      // A longer window of another code that covers this day and is not done holds the cursor here.
+      if (this.#spanning(line, value) !== undefined) break;
       reached = value;
       line.head += 1;
     }

@@ -22,6 +22,7 @@ import {
   barsPerDay,
   EQUITY_SESSIONS,
   freqMinutes,
+  futuresExchangeOf,
   maxFuturesBarsPerDay,
   minuteWindow,
   sessionsOf,
@@ -35,6 +36,12 @@ export interface TaskCursor {
   name: string;
   /** A YYYYMMDD day: the last day this task's data covers. */
   value: string;
+  /**
+   * The first day it covers, where windows of one cursor differ in length (minute windows sized per
+   * futures exchange): the cursor passes none of its days before the task is done, whatever the
+   * values of the tasks before it.
+   */
+  from?: string;
 }
 
 export interface FetchTask {
@@ -150,14 +157,25 @@ export const SLICES: Readonly<Partial<Record<ApiName, readonly TushareParams[]>>
 
 /**
  * Most bars one instrument has in a trading day at a frequency (contracts/sessions.ts): stocks and
- * indexes 241 one-minute bars, futures up to their longest exchange day with its night session.
- * Minute windows hold as many days as fit one page at this count.
+ * indexes 241 one-minute bars; a futures contract its exchange's day with the night session (found
+ * by the code's suffix), or the longest exchange day for a code of no known exchange or none given.
  */
-export function barsPerInstrumentDay(spec: EndpointSpec, freq: string): number {
+export function barsPerInstrumentDay(spec: EndpointSpec, freq: string, tsCode?: string): number {
   const minutes = freqMinutes(freq) ?? 1;
-  return spec.assetClass === 'futures'
-    ? maxFuturesBarsPerDay(minutes)
-    : barsPerDay(sessionsOf(spec.assetClass) ?? EQUITY_SESSIONS, minutes);
+  if (spec.assetClass !== 'futures')
+    return barsPerDay(sessionsOf(spec.assetClass) ?? EQUITY_SESSIONS, minutes);
+  const exchange = tsCode === undefined ? undefined : futuresExchangeOf(tsCode);
+  const sessions = exchange === undefined ? undefined : sessionsOf('futures', exchange);
+  return sessions === undefined ? maxFuturesBarsPerDay(minutes) : barsPerDay(sessions, minutes);
+}
+
+/**
+ * Open days in one minute-history window of a code: as many whole days as fit one page, so a
+ * window is one call. A futures contract is sized by its own exchange: a DCE contract (345 one-minute
+ * bars with its night session) fits 23 days where a SHFE one (465) fits 17.
+ */
+export function minuteWindowDays(spec: EndpointSpec, freq: string, tsCode: string): number {
+  return Math.max(1, Math.floor(spec.rowLimit / barsPerInstrumentDay(spec, freq, tsCode)));
 }
 
 const BATCHES: readonly string[] = ['p0', 'p1', 'p2', 'module'];
@@ -315,21 +333,25 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
       const backfill = new Set(input.backfill?.[apiName] ?? []);
       const minute = spec.role === 'minute';
       const freq = input.minuteFreq ?? '1min';
-      const size = minute
-        ? Math.max(1, Math.floor(spec.rowLimit / barsPerInstrumentDay(spec, freq)))
-        : Math.max(1, input.windowDays ?? spec.rowLimit);
+      const sizeOf = (code: string) =>
+        minute ? minuteWindowDays(spec, freq, code) : Math.max(1, input.windowDays ?? spec.rowLimit);
       // A new shard's history starts at the range's first day; the codes already in resume after the cursor.
       const groups = [
         { start: input.from, codes: pool.filter((code) => backfill.has(code)) },
         { start: resume, codes: pool.filter((code) => !backfill.has(code)) },
       ];
       for (const { start, codes } of groups) {
-        for (const window of windows(start, openDates, size)) {
-          for (const code of codes) {
-            const params: TushareParams = minute
-              ? { ts_code: code, freq, ...minuteWindow(window.start, window.end) }
-              : { ts_code: code, start_date: window.start, end_date: window.end };
-            tasks.push({ apiName, params, cursor: { name, value: window.end } });
+        for (const [size, sized] of groupBy(codes, sizeOf)) {
+          for (const window of windows(start, openDates, size)) {
+            for (const code of sized) {
+              const params: TushareParams = minute
+                ? { ts_code: code, freq, ...minuteWindow(window.start, window.end) }
+                : { ts_code: code, start_date: window.start, end_date: window.end };
+              const cursor: TaskCursor = minute
+                ? { name, value: window.end, from: window.start }
+                : { name, value: window.end };
+              tasks.push({ apiName, params, cursor });
+            }
           }
         }
       }
@@ -363,6 +385,18 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
       ? `no open trade date in ${input.from} … ${input.to}`
       : `its cursor already covers ${input.to}${through}`;
   return { skip: 'up_to_date', detail: what };
+}
+
+/** Items by key, keys in the order first seen, items in their order. */
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [item]);
+    else list.push(item);
+  }
+  return out;
 }
 
 /** Today's data only, re-read on every call of the day: no cursor. */

@@ -1,6 +1,7 @@
 import { type ApiName, endpoint } from '../../contracts/catalog/index.js';
 import type { EndpointSpec, ParamSpec } from '../../contracts/catalog/types.js';
 import { type ConfigIssue, ValidationError } from '../../contracts/errors.js';
+import { FUTURES_EXCHANGE_SUFFIX } from '../../contracts/sessions.js';
 import type { WireRow } from './dataset.js';
 
 /**
@@ -30,16 +31,6 @@ import type { WireRow } from './dataset.js';
  */
 
 export type ParamValues = Readonly<Record<string, string | number>>;
-
-/** Futures exchange (as `exchange` params name it) → the ts_code suffix of its contracts. */
-export const FUTURES_EXCHANGE_SUFFIX: Readonly<Record<string, string>> = {
-  CFFEX: 'CFX',
-  DCE: 'DCE',
-  CZCE: 'ZCE',
-  SHFE: 'SHF',
-  INE: 'INE',
-  GFEX: 'GFE',
-};
 
 /** Inclusive bounds on the endpoint's time column, in that column's own text format. */
 export interface TimeBounds {

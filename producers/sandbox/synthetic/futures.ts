@@ -1,7 +1,6 @@
-import { FUTURES_SESSIONS, tradingDayOf } from '../../../contracts/sessions.js';
+import { FUTURES_EXCHANGE_SUFFIX, FUTURES_SESSIONS, tradingDayOf } from '../../../contracts/sessions.js';
 import type { WireRow } from '../dataset.js';
 import type { Query } from '../filter.js';
-import { FUTURES_EXCHANGE_SUFFIX } from '../filter.js';
 import { dashed, formatYmd } from './dates.js';
 import { admitted } from './equity.js';
 import { aggregate, barTime, minuteBars } from './intraday.js';

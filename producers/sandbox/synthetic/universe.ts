@@ -1,4 +1,4 @@
-import { FUTURES_EXCHANGE_SUFFIX } from '../filter.js';
+import { FUTURES_EXCHANGE_SUFFIX } from '../../../contracts/sessions.js';
 import type { TradingCalendar } from './calendar.js';
 import { type DayNum, dayNum, formatYmd, monthOf, nthWeekday, parseYmd, yearOf, yyyymm } from './dates.js';
 import {
