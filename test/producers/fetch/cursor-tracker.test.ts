@@ -93,3 +93,38 @@ describe('CursorTracker', () => {
     expect(tracker.holds()).toEqual([]);
   });
 });
+
+describe('CursorTracker with windows of different lengths on one cursor', () => {
+  const minute = (code: string, from: string, value: string): FetchTask => ({
+    apiName: 'ft_mins',
+    params: { ts_code: code, freq: '1min' },
+    cursor: { name: 'fetch.ft_mins', value, from },
+  });
+  // A SHFE contract in 17-day windows and a DCE one in 23-day windows over the same days.
+  const tasks = [
+    minute('CU2406.SHF', '20240102', '20240125'),
+    minute('M2409.DCE', '20240102', '20240202'),
+    minute('CU2406.SHF', '20240126', '20240229'),
+  ];
+
+  it('does not pass a day a longer window of another code still has to fetch', () => {
+    const tracker = new CursorTracker(tasks, {});
+    expect(tracker.complete(0, 100)).toEqual([]);
+    expect(tracker.holds()).toEqual([{ cursor: 'fetch.ft_mins', value: '20240125', reason: 'not_done' }]);
+    // The DCE window covers both days: the cursor reaches the first, the second waits for CU's next window.
+    expect(tracker.complete(1, 100)).toEqual([
+      { cursor: 'fetch.ft_mins', value: '20240125', previous: null },
+    ]);
+    expect(tracker.complete(2, 100)).toEqual([
+      { cursor: 'fetch.ft_mins', value: '20240229', previous: '20240125' },
+    ]);
+  });
+
+  it('holds the cursor for the rest of the run before a failed longer window', () => {
+    const tracker = new CursorTracker(tasks, {});
+    tracker.fail(1);
+    expect(tracker.complete(0, 100)).toEqual([]);
+    expect(tracker.complete(2, 100)).toEqual([]);
+    expect(tracker.holds()).toEqual([{ cursor: 'fetch.ft_mins', value: '20240125', reason: 'failed' }]);
+  });
+});

@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { endpoint, endpointsForBatch } from '../../../contracts/catalog/index.js';
 import { ValidationError } from '../../../contracts/errors.js';
 import { DEFAULT_FLAGS } from '../../../contracts/flags.js';
+import { barsPerDay, FUTURES_EXCHANGE_SUFFIX, FUTURES_SESSIONS } from '../../../contracts/sessions.js';
 import {
+  barsPerInstrumentDay,
   DATE_RANGE_LOOKBACK_DAYS,
   dailyRange,
   type FetchTask,
+  minuteWindowDays,
   openDatesOf,
   type PlanInput,
   planFetch,
@@ -437,3 +440,73 @@ describe('planFetch: days fetched again (re-check)', () => {
     expect(days(plan.tasks)).toEqual(['20260112', '20260113', '20260114']);
   });
 });
+
+describe('minute windows that fill a page', () => {
+  const stk = endpoint('stk_mins');
+  const ft = endpoint('ft_mins');
+
+  it('hold as many whole days of a code as one page takes, and not one more', () => {
+    const cases = [
+      { spec: stk, code: '600000.SH', freq: '1min' },
+      { spec: endpoint('idx_mins'), code: '000300.SH', freq: '5min' },
+      ...Object.entries(FUTURES_EXCHANGE_SUFFIX).flatMap(([, suffix]) =>
+        ['1min', '15min'].map((freq) => ({ spec: ft, code: `X2409.${suffix}`, freq })),
+      ),
+    ];
+    for (const { spec, code, freq } of cases) {
+      const days = minuteWindowDays(spec, freq, code);
+      const bars = barsPerInstrumentDay(spec, freq, code);
+      expect(days * bars, `${code} ${freq}`).toBeLessThanOrEqual(spec.rowLimit);
+      expect((days + 1) * bars, `${code} ${freq}`).toBeGreaterThan(spec.rowLimit);
+    }
+    // 241 bars a stock day; a SHFE day with its night session to 01:00 has 465, a DCE one 345.
+    expect(minuteWindowDays(stk, '1min', '600000.SH')).toBe(33);
+    expect(minuteWindowDays(ft, '1min', 'CU2409.SHF')).toBe(17);
+    expect(minuteWindowDays(ft, '1min', 'M2409.DCE')).toBe(23);
+    expect(minuteWindowDays(ft, '1min', 'IF2409.CFX')).toBe(33);
+  });
+
+  it('size a futures code of no known exchange by the longest exchange day', () => {
+    const longest = Math.max(...Object.values(FUTURES_SESSIONS).map((s) => barsPerDay(s, 1)));
+    expect(barsPerInstrumentDay(ft, '1min', 'CU2409.XYZ')).toBe(longest);
+    expect(minuteWindowDays(ft, '1min', 'CU2409.XYZ')).toBe(minuteWindowDays(ft, '1min', 'CU2409.SHF'));
+  });
+
+  it('cut each contract by its own exchange, every day once, and carry the first day in the cursor', () => {
+    // Eight weeks of weekdays from Monday 2026-01-05: 40 open days.
+    const open: string[] = [];
+    for (let d = new Date(Date.UTC(2026, 0, 5)); open.length < 40; d.setUTCDate(d.getUTCDate() + 1))
+      if (d.getUTCDay() % 6 !== 0) open.push(d.toISOString().slice(0, 10).replaceAll('-', ''));
+    const codes = ['CU2609.SHF', 'M2609.DCE'];
+    const { tasks } = planFetch({
+      ...base,
+      endpoints: ['ft_mins'],
+      from: open[0] as string,
+      to: open.at(-1) as string,
+      openDates: open,
+      pools: { ft_mins: codes },
+    });
+    for (const code of codes) {
+      const mine = tasks.filter((t) => t.params.ts_code === code);
+      const size = minuteWindowDays(ft, '1min', code);
+      expect(mine, code).toHaveLength(Math.ceil(open.length / size));
+      const ends = mine.map((t) => t.cursor?.value);
+      expect(ends).toEqual(open.filter((_, i) => (i + 1) % size === 0 || i === open.length - 1));
+      // Each window starts the day after the one before it ends.
+      expect(mine.map((t) => t.cursor?.from)).toEqual([
+        open[0],
+        ...ends.slice(0, -1).map((e) => next(e as string)),
+      ]);
+    }
+    // Planned day by day across codes, as the cursor tracker expects.
+    const values = tasks.map((t) => t.cursor?.value as string);
+    expect(values).toEqual([...values].sort());
+  });
+});
+
+const next = (ymd: string): string => {
+  const d = new Date(
+    Date.UTC(Number(ymd.slice(0, 4)), Number(ymd.slice(4, 6)) - 1, Number(ymd.slice(6)) + 1),
+  );
+  return d.toISOString().slice(0, 10).replaceAll('-', '');
+};
