@@ -1,9 +1,8 @@
-import { type ApiName, endpoint } from '../contracts/catalog/index.js';
+import type { ApiName } from '../contracts/catalog/index.js';
 import { minuteWindow } from '../contracts/sessions.js';
 import type { SyntheticMarket } from '../producers/sandbox/synthetic/index.js';
-import { toRows } from '../producers/tushare/answer.js';
-import { paramsHash } from '../producers/tushare/params-hash.js';
 import type { TusharePage } from '../producers/tushare/source.js';
+import { clientPages } from './pages.js';
 
 /** The history minute endpoints of the minute mix: stocks, then futures. */
 export const MINUTE_APIS = ['stk_mins', 'ft_mins'] as const satisfies readonly ApiName[];
@@ -28,7 +27,7 @@ function spread(codes: readonly string[], count: number): string[] {
 /**
  * `rows` raw 1-minute bars as the Tushare client would page them: per trade date from `fromDate`,
  * one `stk_mins` query per stock and one `ft_mins` per futures contract (night session included)
- * of a fixed sample, cut at `rows`. Rows go through the client's own wire-to-catalog mapping.
+ * of a fixed sample, cut at `rows`, paged as the client pages them (pages.ts).
  */
 export function minutePages(market: SyntheticMarket, rows: number, fromDate: string): MinutePages {
   const result: MinutePages = { pages: [], days: [], rowsByApi: { stk_mins: 0, ft_mins: 0 } };
@@ -42,30 +41,14 @@ export function minutePages(market: SyntheticMarket, rows: number, fromDate: str
       ['ft_mins', spread(market.tradingOn('futures', day), FUTURES_A_DAY)],
     ];
     for (const [apiName, list] of codes) {
-      const spec = endpoint(apiName);
-      const columns = spec.fields.map((f) => f.tushareName ?? f.name);
       for (const tsCode of list) {
         if (total >= rows) break;
         const params = { ts_code: tsCode, freq: '1min', ...minuteWindow(day, day) };
         const wire = market.query(apiName, params).slice(0, rows - total);
-        const mapped = toRows(
-          apiName,
-          columns,
-          wire.map((row) => columns.map((column) => row[column] ?? null)),
-        );
-        if (!Array.isArray(mapped)) throw new Error(`synthetic ${apiName} rows: ${mapped.problem}`);
-        for (let start = 0, page = 0; start < mapped.length; start += spec.rowLimit, page++) {
-          result.pages.push({
-            apiName,
-            params,
-            paramsHash: paramsHash(params),
-            page,
-            offset: start,
-            rows: mapped.slice(start, start + spec.rowLimit),
-          });
-        }
-        result.rowsByApi[apiName] += mapped.length;
-        total += mapped.length;
+        const { pages, rows: count } = clientPages(apiName, params, wire);
+        result.pages.push(...pages);
+        result.rowsByApi[apiName] += count;
+        total += count;
       }
     }
   }
