@@ -301,6 +301,17 @@ export class KafkaEventLog implements EventLog {
           clearTimeout(timer);
           resolve();
         };
+        // Seek on every join, not once after run(): run() also resolves when joining crashed (a
+        // coordinator still loading right after a broker start), and kafkajs then restarts the
+        // consumer with no group for a while, where a seek throws "Consumer group was not
+        // initialized"; a rejoin also starts again from the group's (absent) commits.
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          try {
+            consumer.seek({ topic, partition, offset: String(fromOffset) });
+          } catch (err) {
+            reject(err);
+          }
+        });
         consumer
           .run({
             autoCommit: false,
@@ -315,7 +326,6 @@ export class KafkaEventLog implements EventLog {
               if (byOffset.size >= wanted) done();
             },
           })
-          .then(() => consumer.seek({ topic, partition, offset: String(fromOffset) }))
           .catch(reject);
       });
     } finally {
