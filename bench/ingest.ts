@@ -3,7 +3,6 @@
  * into PostgreSQL, three ways, in one run. See bench/README.md.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Admin, AssignerProtocol, Kafka, logLevel } from 'kafkajs';
@@ -30,11 +29,12 @@ import {
   type BenchServices,
   benchServices,
   benchTopics,
-  Cleanup,
+  type Cleanup,
   deleteSubjects,
   deleteTopicsWithPrefix,
   environment,
   freshSchema,
+  runBench,
   say,
 } from './setup.js';
 import { storedColumns, storedValues } from './stored-columns.js';
@@ -705,26 +705,7 @@ async function bench(
   return { text, json };
 }
 
-async function main(): Promise<void> {
+runBench(async (cleanup) => {
   const options = readOptions(process.argv.slice(2));
-  const cleanup = new Cleanup();
-  const interrupted = (signal: string) => {
-    say(`${signal}: cleaning up`);
-    void cleanup.run().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-  try {
-    const { text, json } = await bench(options, benchServices(process.env), cleanup);
-    console.log(text);
-    if (options.json) await writeFile(options.json, `${JSON.stringify(json, null, 2)}\n`);
-  } finally {
-    say('cleaning up');
-    await cleanup.run();
-  }
-}
-
-main().catch((err: unknown) => {
-  say(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
+  return { ...(await bench(options, benchServices(process.env), cleanup)), jsonPath: options.json };
 });

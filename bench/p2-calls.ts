@@ -17,7 +17,7 @@ import { ValidationError } from '../contracts/errors.js';
 import { type Sandbox, startSandbox } from '../producers/sandbox/server.js';
 import { createSyntheticMarket, type SyntheticMarket } from '../producers/sandbox/synthetic/index.js';
 import type { MarketSize } from '../producers/sandbox/synthetic/universe.js';
-import { benchServices, Cleanup, freshSchema, say } from './setup.js';
+import { benchServices, type Cleanup, freshSchema, runBench, say } from './setup.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DEFAULTS = loadConfig({});
@@ -278,26 +278,7 @@ async function bench(options: Options, cleanup: Cleanup) {
   };
 }
 
-async function main(): Promise<void> {
+runBench(async (cleanup) => {
   const options = readOptions(process.argv.slice(2));
-  const cleanup = new Cleanup();
-  const interrupted = (signal: string) => {
-    say(`${signal}: cleaning up`);
-    void cleanup.run().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
-  try {
-    const { text, json } = await bench(options, cleanup);
-    console.log(text);
-    if (options.json) await writeFile(options.json, `${JSON.stringify(json, null, 2)}\n`);
-  } finally {
-    say('cleaning up');
-    await cleanup.run();
-  }
-}
-
-main().catch((err: unknown) => {
-  say(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
+  return { ...(await bench(options, cleanup)), jsonPath: options.json };
 });

@@ -3,7 +3,6 @@
  * control log, next to a plain read of the same log, in one run. See bench/README.md.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
@@ -18,11 +17,11 @@ import { appendControl, newControlEvent, readControlBatches } from '../projectio
 import { dropSchema, rebuildProjections } from '../projections/replay/rebuild.js';
 import {
   benchServices,
-  Cleanup,
   deleteSubjects,
   deleteTopicsWithPrefix,
   environment,
   freshSchema,
+  runBench,
   say,
 } from './setup.js';
 
@@ -82,7 +81,7 @@ function runEvents(run: number, start: number): ControlEvent[] {
   return events;
 }
 
-async function main(): Promise<void> {
+runBench(async (cleanup) => {
   const { values } = parseArgs({
     args: process.argv.slice(2),
     options: { runs: { type: 'string' }, json: { type: 'string' } },
@@ -90,100 +89,86 @@ async function main(): Promise<void> {
   const runs = Number(values.runs ?? 2_000);
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs: an integer ≥ 1');
   const services = benchServices(process.env);
-  const cleanup = new Cleanup();
-  try {
-    const id = randomBytes(4).toString('hex');
-    const prefix = `bench_${id}.`;
-    const topic = prefix + CONTROL_TOPIC;
-    const admin = new Kafka({
-      clientId: 'xasset-bench',
-      brokers: services.brokers,
-      logLevel: logLevel.WARN,
-    }).admin();
-    cleanup.add('kafka admin', () => admin.disconnect());
-    await admin.connect();
-    const log = new KafkaEventLog({
-      brokers: services.brokers,
-      clientId: 'xasset-bench',
-      log: (level, message) => (level === 'error' ? say(`kafka: ${message}`) : undefined),
-    });
-    cleanup.add('event log', () => log.close());
-    cleanup.add('topics', () => deleteTopicsWithPrefix(admin, prefix));
-    const definition = topicDefinitions().find((t) => t.name === CONTROL_TOPIC);
-    if (!definition) throw new Error('no control topic definition');
-    await log.ensureTopics([{ ...definition, name: topic }]);
-    const schema = topicSchemas().find((s) => s.topic === CONTROL_TOPIC);
-    if (!schema) throw new Error('no control topic schema');
-    const codec = new ConfluentCodec(services.registryUrl, [{ ...schema, topic }]);
-    cleanup.add('registry subjects', () => deleteSubjects(services.registryUrl, [topic]));
-    await codec.prepare([topic]);
-    const pool = await freshSchema(
-      services.databaseUrl,
-      `bench_${id}_rebuild`,
-      DEFAULTS.database.poolSize,
-      cleanup,
-    );
-    const env = await environment(admin, pool);
-    const ports = { log, codec, topic };
+  const id = randomBytes(4).toString('hex');
+  const prefix = `bench_${id}.`;
+  const topic = prefix + CONTROL_TOPIC;
+  const admin = new Kafka({
+    clientId: 'xasset-bench',
+    brokers: services.brokers,
+    logLevel: logLevel.WARN,
+  }).admin();
+  cleanup.add('kafka admin', () => admin.disconnect());
+  await admin.connect();
+  const log = new KafkaEventLog({
+    brokers: services.brokers,
+    clientId: 'xasset-bench',
+    log: (level, message) => (level === 'error' ? say(`kafka: ${message}`) : undefined),
+  });
+  cleanup.add('event log', () => log.close());
+  cleanup.add('topics', () => deleteTopicsWithPrefix(admin, prefix));
+  const definition = topicDefinitions().find((t) => t.name === CONTROL_TOPIC);
+  if (!definition) throw new Error('no control topic definition');
+  await log.ensureTopics([{ ...definition, name: topic }]);
+  const schema = topicSchemas().find((s) => s.topic === CONTROL_TOPIC);
+  if (!schema) throw new Error('no control topic schema');
+  const codec = new ConfluentCodec(services.registryUrl, [{ ...schema, topic }]);
+  cleanup.add('registry subjects', () => deleteSubjects(services.registryUrl, [topic]));
+  await codec.prepare([topic]);
+  const pool = await freshSchema(
+    services.databaseUrl,
+    `bench_${id}_rebuild`,
+    DEFAULTS.database.poolSize,
+    cleanup,
+  );
+  const env = await environment(admin, pool);
+  const ports = { log, codec, topic };
 
-    const start = Date.UTC(2024, 0, 2);
-    await appendControl(
-      ports,
-      newControlEvent(
-        'FlagsChanged',
-        { flags: { ...DEFAULT_FLAGS, updatedAt: start }, reason: 'baseline', restoredFromOffset: null },
-        { actor: 'bench', now: start },
-      ),
-    );
-    for (let run = 0; run < runs; run++) await appendControl(ports, runEvents(run, start));
-    const events = 1 + runs * (HEARTBEATS + 3);
-    say(`appended ${events} control events (not timed)`);
+  const start = Date.UTC(2024, 0, 2);
+  await appendControl(
+    ports,
+    newControlEvent(
+      'FlagsChanged',
+      { flags: { ...DEFAULT_FLAGS, updatedAt: start }, reason: 'baseline', restoredFromOffset: null },
+      { actor: 'bench', now: start },
+    ),
+  );
+  for (let run = 0; run < runs; run++) await appendControl(ports, runEvents(run, start));
+  const events = 1 + runs * (HEARTBEATS + 3);
+  say(`appended ${events} control events (not timed)`);
 
-    let started = performance.now();
-    let read = 0;
-    for await (const batch of readControlBatches(ports)) read += batch.length;
-    const readSeconds = (performance.now() - started) / 1000;
+  let started = performance.now();
+  let read = 0;
+  for await (const batch of readControlBatches(ports)) read += batch.length;
+  const readSeconds = (performance.now() - started) / 1000;
 
-    started = performance.now();
-    const rebuilt = await rebuildProjections({ ...ports, pool });
-    const rebuildSeconds = (performance.now() - started) / 1000;
-    cleanup.add('replay schema', () => dropSchema(pool, rebuilt.schema));
-    if (read !== events || rebuilt.report.events !== events)
-      throw new Error(`read ${read}, rebuilt ${rebuilt.report.events}; ${events} expected`);
+  started = performance.now();
+  const rebuilt = await rebuildProjections({ ...ports, pool });
+  const rebuildSeconds = (performance.now() - started) / 1000;
+  cleanup.add('replay schema', () => dropSchema(pool, rebuilt.schema));
+  if (read !== events || rebuilt.report.events !== events)
+    throw new Error(`read ${read}, rebuilt ${rebuilt.report.events}; ${events} expected`);
 
-    const loadAtEnd = loadavg().map((l) => Number(l.toFixed(2)));
-    const ratio = readSeconds / rebuildSeconds;
-    const text = [
-      `projections rebuild: ${events} control events (${runs} runs: started, ${HEARTBEATS} heartbeats, a cursor, finished)`,
-      `environment: ${env.cores} (load ${env.loadAverages.join(' ')} at start, ${loadAtEnd.join(' ')} at end); Node ${env.node}; PostgreSQL ${env.postgres}; Kafka ${env.kafka}`,
-      `plain read (readControlBatches, decoded): ${readSeconds.toFixed(2)} s, ${Math.round(read / readSeconds).toLocaleString('en-US')} events/s`,
-      `rebuild (rebuildProjections, fresh schema): ${rebuildSeconds.toFixed(2)} s, ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s, ${rebuilt.report.rows} rows written`,
-      `ratio rebuild/read: ${ratio.toFixed(2)}`,
-    ].join('\n');
-    console.log(text);
-    if (values.json) {
-      const json = {
-        benchmark: 'rebuild',
-        events,
-        runs,
-        environment: { ...env, loadAtEnd },
-        read: { seconds: readSeconds, eventsPerSecond: read / readSeconds },
-        rebuild: {
-          seconds: rebuildSeconds,
-          eventsPerSecond: events / rebuildSeconds,
-          rows: rebuilt.report.rows,
-        },
-        ratio,
-      };
-      await writeFile(values.json, `${JSON.stringify(json, null, 2)}\n`);
-    }
-  } finally {
-    say('cleaning up');
-    await cleanup.run();
-  }
-}
-
-main().catch((err: unknown) => {
-  say(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exitCode = 1;
+  const loadAtEnd = loadavg().map((l) => Number(l.toFixed(2)));
+  const ratio = readSeconds / rebuildSeconds;
+  const text = [
+    `projections rebuild: ${events} control events (${runs} runs: started, ${HEARTBEATS} heartbeats, a cursor, finished)`,
+    `environment: ${env.cores} (load ${env.loadAverages.join(' ')} at start, ${loadAtEnd.join(' ')} at end); Node ${env.node}; PostgreSQL ${env.postgres}; Kafka ${env.kafka}`,
+    `plain read (readControlBatches, decoded): ${readSeconds.toFixed(2)} s, ${Math.round(read / readSeconds).toLocaleString('en-US')} events/s`,
+    `rebuild (rebuildProjections, fresh schema): ${rebuildSeconds.toFixed(2)} s, ${Math.round(events / rebuildSeconds).toLocaleString('en-US')} events/s, ${rebuilt.report.rows} rows written`,
+    `ratio rebuild/read: ${ratio.toFixed(2)}`,
+  ].join('\n');
+  const json = {
+    benchmark: 'rebuild',
+    events,
+    runs,
+    environment: { ...env, loadAtEnd },
+    read: { seconds: readSeconds, eventsPerSecond: read / readSeconds },
+    rebuild: {
+      seconds: rebuildSeconds,
+      eventsPerSecond: events / rebuildSeconds,
+      rows: rebuilt.report.rows,
+    },
+    ratio,
+  };
+  return { text, json, jsonPath: values.json };
 });

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import kafkajs, { type Admin } from 'kafkajs';
 import pg from 'pg';
@@ -28,6 +29,41 @@ export function benchServices(env: NodeJS.ProcessEnv): BenchServices {
 }
 
 export const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** What one bench run prints, and the JSON it writes to `jsonPath` when given (`--json FILE`). */
+export interface BenchOutput {
+  text: string;
+  json: unknown;
+  jsonPath: string | undefined;
+}
+
+/**
+ * Runs a bench as a script: prints its table, writes its JSON when asked, and undoes what it made
+ * however the run ends, Ctrl-C included; a failure is said in one line and exits 1.
+ */
+export function runBench(bench: (cleanup: Cleanup) => Promise<BenchOutput>): void {
+  const cleanup = new Cleanup();
+  const interrupted = (signal: string) => {
+    say(`${signal}: cleaning up`);
+    void cleanup.run().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const run = async () => {
+    try {
+      const { text, json, jsonPath } = await bench(cleanup);
+      console.log(text);
+      if (jsonPath) await writeFile(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+    } finally {
+      say('cleaning up');
+      await cleanup.run();
+    }
+  };
+  run().catch((err: unknown) => {
+    say(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  });
+}
 
 /** What the bench created, undone in reverse order; each step is tried even when an earlier one fails. */
 export class Cleanup {
