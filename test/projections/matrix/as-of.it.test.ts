@@ -55,6 +55,17 @@ async function seedWorld(): Promise<{ db: IsolatedDatabase; ports: ControlLogPor
   return { db, ports };
 }
 
+/** The `daily` cells of the five days: date, status and why not applicable. */
+async function dailyCells(source: StoreMatrixSource) {
+  const matrix = await source.matrix({
+    target: 'universe',
+    modules: ['daily'],
+    from: DAYS[0] as string,
+    to: DAYS[4] as string,
+  });
+  return matrix.cells.map((c) => [c.tradeDate, c.status, c.reason ?? null]);
+}
+
 /**
  * Replay true to its date, on the embedded log and PostgreSQL 15: P0 is paused on day 2 of 5 (a
  * FlagsChanged in the log, folded into the flags projection). The matrix judges day 1 by day 1's
@@ -90,13 +101,7 @@ describe('the matrix of a past date uses the flags in force on that date', () =>
   });
 
   it('judges each day by its own flags: day 1 complete, days 2 to 5 switched off', async () => {
-    const matrix = await source.matrix({
-      target: 'universe',
-      modules: ['daily'],
-      from: DAYS[0] as string,
-      to: DAYS[4] as string,
-    });
-    expect(matrix.cells.map((c) => [c.tradeDate, c.status, c.reason ?? null])).toEqual([
+    expect(await dailyCells(source)).toEqual([
       [DAYS[0], 'complete', null],
       ...DAYS.slice(1).map((day) => [day, 'not_applicable', 'switched off']),
     ]);
@@ -209,13 +214,7 @@ describe('the matrix of a past date uses the phase and probes in force on that d
   });
 
   it('judges days 1 and 2 by phase B and days 3 to 5 by the freeze', async () => {
-    const matrix = await source.matrix({
-      target: 'universe',
-      modules: ['daily'],
-      from: DAYS[0] as string,
-      to: DAYS[4] as string,
-    });
-    expect(matrix.cells.map((c) => [c.tradeDate, c.status, c.reason ?? null])).toEqual([
+    expect(await dailyCells(source)).toEqual([
       [DAYS[0], 'complete', null],
       [DAYS[1], 'complete', null],
       ...DAYS.slice(2).map((day) => [day, 'not_applicable', 'phase']),
