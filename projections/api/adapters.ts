@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { datesBetween } from '../../contracts/dates.js';
 import { setFlags } from '../commands/flags.js';
 import type { CommandPorts } from '../commands/handle.js';
-import { readExplainContext, readFlagsChanges, readPhaseChanges } from '../matrix/context-sql.js';
+import { readExplainContext, readFlagsChanges } from '../matrix/context-sql.js';
 import { computeMatrix, explainCell, type MatrixPools } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';
 import { type Queryable, readQuotaStops } from '../matrix/sql.js';
@@ -36,11 +36,10 @@ export class StoreMatrixSource implements MatrixSource {
   }
 
   async matrix(query: Parameters<MatrixSource['matrix']>[0]): Promise<MatrixView> {
-    const [{ stored }, phase, flagsHistory, phaseHistory] = await Promise.all([
+    const [{ stored }, phase, flagsHistory] = await Promise.all([
       this.#reader.readFlags(),
       this.#reader.readPhase(),
       readFlagsChanges(this.#db),
-      readPhaseChanges(this.#db),
     ]);
     const modules = query.modules ?? MATRIX_MODULES;
     const result = await computeMatrix(this.#db, {
@@ -51,8 +50,6 @@ export class StoreMatrixSource implements MatrixSource {
       flags: stored,
       flagsHistory,
       phase: { phase: phase.current, frozen: phase.frozen, frozenReason: phase.frozenReason },
-      // Empty before the phaseHistory projection folded the log: the stored phase judges every day.
-      ...(phaseHistory.length > 0 && { phaseHistory }),
       pools: await this.#pools(),
     });
     const cells: MatrixView['cells'] = result.cells;

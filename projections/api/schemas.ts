@@ -397,7 +397,10 @@ export const ExplainView = MatrixCell.omit({ reason: true }).extend({
     offset: z.number().int().nonnegative().nullable(),
     changedAt: z.number().nullable(),
   }),
-  /** The phase record that judged the cell, by the same rule (the phase event at `offset`). */
+  /**
+   * The phase record in force at the end of the cell's trade date (the phase event at `offset`), for
+   * the audit; the cell is judged by the record in force now, which governs backfills too.
+   */
   phaseAsOf: z.object({
     tradeDate: TradeDate,
     rule: z.enum(['end_of_trade_date', 'stored']),

@@ -136,7 +136,7 @@ export async function readFlagsChanges(db: Queryable): Promise<FlagsChange[]> {
 }
 
 /** Every phase move the phaseHistory projection folded, in log order. */
-export async function readPhaseChanges(db: Queryable): Promise<PhaseChange[]> {
+async function readPhaseChanges(db: Queryable): Promise<PhaseChange[]> {
   const { rows } = await db.query<{
     control_offset: number;
     current_phase: PhaseChange['phase'];

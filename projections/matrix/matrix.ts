@@ -49,8 +49,6 @@ export interface MatrixQuery {
   flagsHistory?: readonly FlagsChange[];
   /** The phase record: a module its phase has not opened (or a freeze shut) is not applicable (`phase`). */
   phase: PhaseRecord;
-  /** Every phase move (the phaseHistory projection): when given, each date is judged by its own phase. */
-  phaseHistory?: readonly PhaseChange[];
   /** The trading calendar the exchange-traded modules follow (default SSE). */
   calendarExchange?: string;
   /** Modules measured against a symbol pool rather than the whole listed universe. */
@@ -100,10 +98,8 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
   const cells: MatrixCell[] = [];
   const history = query.flagsHistory;
   const flagsOf = (date: string) => (history ? flagsOn(history, date).flags : query.flags);
-  const phases = query.phaseHistory;
-  const phaseOf = (date: string) => (phases ? phaseOn(phases, date).phase : query.phase);
   const switchOf = (module: MatrixModule, date: string) => {
-    const state = moduleSwitch(module, flagsOf(date), phaseOf(date));
+    const state = moduleSwitch(module, flagsOf(date), query.phase);
     return state.on ? 'on' : state.reason;
   };
 
@@ -195,7 +191,7 @@ export interface ExplainContext {
   /** The stored flags; the flags of the cell's date when `flagsHistory` is given. */
   flags: RolloutFlags;
   flagsHistory?: readonly FlagsChange[];
-  /** The phase record now; the one of the cell's date when `phaseHistory` is given. */
+  /** The phase record now: it judges every date (see phaseAsOf). */
   phase: PhaseRecord;
   phaseHistory?: readonly PhaseChange[];
   /** The latest probe per endpoint; the ones of the cell's date when `probeHistory` is given. */
@@ -241,7 +237,10 @@ export interface CellExplanation {
     offset: number | null;
     changedAt: number | null;
   };
-  /** The phase record that judged the cell, by the same rule as `flagsAsOf`. */
+  /**
+   * The phase record in force at the end of the cell's date (the phase event at `offset`), for the
+   * audit: the cell itself is judged by the record in force now, which governs backfills too.
+   */
   phaseAsOf: {
     tradeDate: string;
     rule: 'end_of_trade_date' | 'stored';
@@ -271,7 +270,10 @@ export async function explainCell(
   const phaseAsOf: PhaseOnDate | null = context.phaseHistory
     ? phaseOn(context.phaseHistory, cell.tradeDate)
     : null;
-  const phase = phaseAsOf?.phase ?? context.phase;
+  // Unlike the flags, the phase record in force now judges every date: it decides what the pipeline
+  // fetches now, backfills of earlier days included, so a history fetched in phase B is owed even for
+  // days before B began. The phase of the date itself is reported (phaseAsOf), not applied.
+  const phase = context.phase;
   const probes = context.probeHistory
     ? [probeOn(context.probeHistory, cell.module, cell.tradeDate)].flatMap((p) =>
         p === undefined
@@ -347,8 +349,8 @@ export async function explainCell(
     phaseAsOf: {
       tradeDate: cell.tradeDate,
       rule: phaseAsOf ? 'end_of_trade_date' : 'stored',
-      phase: phase.phase,
-      frozen: phase.frozen,
+      phase: (phaseAsOf?.phase ?? phase).phase,
+      frozen: (phaseAsOf?.phase ?? phase).frozen,
       offset: phaseAsOf?.offset ?? null,
       changedAt: phaseAsOf?.changedAt ?? null,
     },

@@ -163,10 +163,10 @@ describe('the matrix of a past date uses the flags in force on that date', () =>
 
 /**
  * The phase and the probes of a past date, on the embedded log and PostgreSQL 15: phase B before
- * day 1, then a freeze back to A during day 3 (a PhaseFrozen alone, no flags change, so only the
- * phase can tell the days apart); `daily` probed as passing on day 1 and failing on day 4.
+ * day 1, then a freeze back to A during day 3 (a PhaseFrozen alone, no flags change); `daily` probed
+ * as passing on day 1 and failing on day 4. Explain reports the phase and the probe of each day.
  */
-describe('the matrix of a past date uses the phase and probes in force on that date', () => {
+describe('explain reports the phase and the probe in force on a past date', () => {
   let db: IsolatedDatabase;
   let ports: ControlLogPorts;
   let source: StoreMatrixSource;
@@ -213,20 +213,15 @@ describe('the matrix of a past date uses the phase and probes in force on that d
     await db?.drop();
   });
 
-  it('judges days 1 and 2 by phase B and days 3 to 5 by the freeze', async () => {
-    expect(await dailyCells(source)).toEqual([
-      [DAYS[0], 'complete', null],
-      [DAYS[1], 'complete', null],
-      ...DAYS.slice(2).map((day) => [day, 'not_applicable', 'phase']),
-    ]);
+  it('judges every day by the phase in force now (the freeze), which governs backfills too', async () => {
+    expect(await dailyCells(source)).toEqual(DAYS.map((day) => [day, 'not_applicable', 'phase']));
   });
 
   it('explains each day by the phase and the probe of that day', async () => {
     const explain = (day: number) =>
       source.explain({ target: 'universe', module: 'daily', tradeDate: DAYS[day] as string });
     expect(await explain(1)).toMatchObject({
-      status: 'complete',
-      flagsInForce: { p0Enabled: true },
+      status: 'not_applicable',
       phaseAsOf: {
         tradeDate: DAYS[1],
         rule: 'end_of_trade_date',
