@@ -4,7 +4,7 @@ import type { RolloutFlags } from '../contracts/flags.js';
 import { CALENDAR_EXCHANGE } from '../producers/fetch/planner.js';
 import { isRecheckable, recheckDays } from '../producers/fetch/recheck.js';
 import { computeMatrix } from '../projections/matrix/matrix.js';
-import { MATRIX_MODULES } from '../projections/matrix/modules.js';
+import { DAILY_MATRIX_MODULES } from '../projections/matrix/modules.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -48,7 +48,7 @@ async function partialDays(
   input: { today: string; flags: RolloutFlags },
   lookbackDays: number,
 ): Promise<Partial<Record<ApiName, string[]>>> {
-  const modules = endpoints.filter((api) => MATRIX_MODULES.includes(api));
+  const modules = endpoints.filter((api) => DAILY_MATRIX_MODULES.includes(api));
   if (modules.length === 0) return {};
   const { cells } = await computeMatrix(runtime.pool, {
     target: 'universe',

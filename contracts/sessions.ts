@@ -71,6 +71,12 @@ export function sessionsOf(assetClass: string, exchange?: string): readonly Sess
     : undefined;
 }
 
+/**
+ * The frequency the minute-history modules fetch (lower case, as Tushare takes it and minute_bar
+ * keys it): the fetch planner's default and the one the status matrix measures.
+ */
+export const MINUTE_FREQ = '1min';
+
 /** `1min`, `5MIN` → 5; undefined for anything Tushare does not serve. */
 export function freqMinutes(freq: string): number | undefined {
   const match = /^(1|5|15|30|60)min$/i.exec(freq.trim());

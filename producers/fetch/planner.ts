@@ -23,6 +23,7 @@ import {
   EQUITY_SESSIONS,
   freqMinutes,
   futuresExchangeOf,
+  MINUTE_FREQ,
   maxFuturesBarsPerDay,
   minuteWindow,
   sessionsOf,
@@ -332,7 +333,7 @@ function planEndpoint(spec: EndpointSpec, input: PlanInput, openDates: readonly 
       const resume = current === undefined ? input.from : maxYmd(input.from, addDays(current, 1));
       const backfill = new Set(input.backfill?.[apiName] ?? []);
       const minute = spec.role === 'minute';
-      const freq = input.minuteFreq ?? '1min';
+      const freq = input.minuteFreq ?? MINUTE_FREQ;
       const sizeOf = (code: string) =>
         minute ? minuteWindowDays(spec, freq, code) : Math.max(1, input.windowDays ?? spec.rowLimit);
       // A new shard's history starts at the range's first day; the codes already in resume after the cursor.
@@ -414,7 +415,7 @@ function planRealtime(spec: EndpointSpec, input: PlanInput, openDates: readonly 
   }
   const pool = input.pools?.[apiName] ?? [];
   if (pool.length === 0) return noPool(apiName);
-  const freq = (input.minuteFreq ?? '1min').toUpperCase();
+  const freq = (input.minuteFreq ?? MINUTE_FREQ).toUpperCase();
   const perCall = Math.max(1, Math.floor(spec.rowLimit / barsPerInstrumentDay(spec, freq)));
   const tasks: FetchTask[] = [];
   for (let i = 0; i < pool.length; i += perCall) {

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { datesBetween } from '../../contracts/dates.js';
 import { setFlags } from '../commands/flags.js';
 import type { CommandPorts } from '../commands/handle.js';
-import { readExplainContext, readFlagsChanges } from '../matrix/context-sql.js';
+import { readExplainContext, readFlagsChanges, readGrayHistory } from '../matrix/context-sql.js';
 import { computeMatrix, explainCell, type MatrixPools } from '../matrix/matrix.js';
 import { MATRIX_MODULES, matrixModule } from '../matrix/modules.js';
 import { type Queryable, readQuotaStops } from '../matrix/sql.js';
@@ -36,10 +36,11 @@ export class StoreMatrixSource implements MatrixSource {
   }
 
   async matrix(query: Parameters<MatrixSource['matrix']>[0]): Promise<MatrixView> {
-    const [{ stored }, phase, flagsHistory] = await Promise.all([
+    const [{ stored }, phase, flagsHistory, grayHistory] = await Promise.all([
       this.#reader.readFlags(),
       this.#reader.readPhase(),
       readFlagsChanges(this.#db),
+      readGrayHistory(this.#db),
     ]);
     const modules = query.modules ?? MATRIX_MODULES;
     const result = await computeMatrix(this.#db, {
@@ -49,6 +50,7 @@ export class StoreMatrixSource implements MatrixSource {
       to: query.to,
       flags: stored,
       flagsHistory,
+      grayHistory,
       phase: { phase: phase.current, frozen: phase.frozen, frozenReason: phase.frozenReason },
       pools: await this.#pools(),
     });

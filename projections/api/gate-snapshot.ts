@@ -11,6 +11,7 @@ import type {
   GateThresholds,
   GateVerdict,
 } from '../gates/types.js';
+import { DAILY_MATRIX_MODULES } from '../matrix/modules.js';
 import type { FoundationSource } from './foundation.js';
 import { UnavailableError } from './http-errors.js';
 import { openDatesUpTo } from './pg-reader.js';
@@ -231,7 +232,13 @@ export class PgGateSnapshotSource implements GateSnapshotSource {
     try {
       const matrices = await Promise.all(
         segments.map((dates) =>
-          this.#matrix.matrix({ target: 'universe', from: dates[0] as string, to: dates.at(-1) as string }),
+          // The gates read daily coverage only (gates/scope.ts): the minute modules are not computed.
+          this.#matrix.matrix({
+            target: 'universe',
+            from: dates[0] as string,
+            to: dates.at(-1) as string,
+            modules: [...DAILY_MATRIX_MODULES],
+          }),
         ),
       );
       return matrices.flatMap(coverageFromMatrix);

@@ -275,7 +275,7 @@ const dayNumber = (d: string) =>
 
 const ModuleName = z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a module name (an api_name)');
 
-/** `daily,fund_daily`: the modules to show; every daily market endpoint when absent. */
+/** `daily,stk_mins`: the modules to show; every daily market and minute history endpoint when absent. */
 const ModuleList = z
   .string()
   .transform((s) => [...new Set(s.split(',').map((m) => m.trim()))])
@@ -303,6 +303,14 @@ export const MatrixCell = z.object({
   /** Stored rows of those instruments. */
   got: z.number().int().nonnegative(),
   coverage: z.number().min(0).max(1).nullable(),
+  /** Minute modules: the bar frequency measured (`1min`); expected and got then count bars. */
+  freq: z.string().optional(),
+  /** Minute modules: the gray stage the day is judged by; null before the module's gray release. */
+  grayStage: z.string().nullable().optional(),
+  /** Minute modules: instruments of the day's gray pool owing bars (1 or 0 for a symbol target). */
+  instruments: z.number().int().nonnegative().optional(),
+  /** Minute modules, universe: how many of those lack some bars. */
+  instrumentsShort: z.number().int().nonnegative().optional(),
   /** Universe only: stored rows of instruments the reference data does not list that day. */
   unlisted: z.number().int().nonnegative().optional(),
   /** Universe only: listed stocks suspended all day (suspend_d), not counted in `expected`. */
@@ -377,8 +385,19 @@ const RunSummary = z.object({
 
 /** Why a cell has its colour (DESIGN §6): what was expected, what is stored, and what was in force. */
 export const ExplainView = MatrixCell.omit({ reason: true }).extend({
-  /** Up to 20 ts_codes expected that day with no stored row. */
+  /** Up to 20 ts_codes expected that day with no stored row (minute modules: lacking bars). */
   missingSample: z.array(z.string()),
+  /** Minute modules: up to 20 instruments lacking bars that day, in code order, with the count each lacks. */
+  missingBars: z
+    .array(
+      z.object({
+        tsCode: z.string(),
+        expected: z.number().int().nonnegative(),
+        got: z.number().int().nonnegative(),
+        missing: z.number().int().nonnegative(),
+      }),
+    )
+    .optional(),
   /** Universe only: when the first and the latest revision of the day were stored (ms); null when none. */
   firstRevisedAt: z.number().nullable().optional(),
   lastRevisedAt: z.number().nullable().optional(),

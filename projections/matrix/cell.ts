@@ -14,6 +14,10 @@ export interface CellFacts {
   listing?: 'listed' | 'not_listed' | 'not_an_instrument';
   /** Symbol targets only: suspended all day (suspend_d), so no bar is due. */
   suspended?: boolean;
+  /** Minute modules: why the day's gray stage fetched nothing (not started, probe); absent when it fetched. */
+  grayClosed?: string;
+  /** Minute modules, symbol targets: whether the instrument is in the day's gray pool, and the stage. */
+  grayPool?: { member: boolean; stage: string };
   expected: number;
   got: number;
 }
@@ -34,9 +38,11 @@ export function classifyCell(facts: CellFacts): CellVerdict {
   if (facts.switch !== 'on') return na(facts.switch);
   if (facts.open === null) return na('no trading calendar for this day');
   if (!facts.open) return na('market closed');
+  if (facts.grayClosed !== undefined) return na(facts.grayClosed);
   if (facts.listing === 'not_an_instrument') return na("not an instrument of this module's asset class");
   if (facts.listing === 'not_listed') return na('not listed on this day');
   if (facts.suspended === true) return na('suspended');
+  if (facts.grayPool?.member === false) return na(`not in the gray pool at stage ${facts.grayPool.stage}`);
   if (facts.expected === 0) return na('no instrument listed on this day');
   const coverage = Math.min(facts.got, facts.expected) / facts.expected;
   if (facts.got === 0) return { status: 'missing', coverage };
@@ -71,11 +77,18 @@ export interface MatrixCell {
   module: string;
   tradeDate: string;
   status: CellStatus;
-  /** Instruments listed that day (1 or 0 for a symbol target). */
+  /** Instruments listed that day (1 or 0 for a symbol target); minute modules: bars those owe. */
   expected: number;
-  /** Stored rows of those instruments. */
+  /** Stored rows of those instruments; minute modules: their stored bars (at most what each owes). */
   got: number;
   coverage: number | null;
+  /** Minute modules: the bar frequency measured. */
+  freq?: string;
+  /** Minute modules: the gray stage the day is judged by (null: not started). */
+  grayStage?: string | null;
+  /** Minute modules: instruments owing bars that day, and how many of them lack some. */
+  instruments?: number;
+  instrumentsShort?: number;
   /** Universe only: stored rows of instruments the reference data does not list that day. */
   unlisted?: number;
   /** Universe only: listed stocks suspended all day, not counted in `expected`. */

@@ -1,6 +1,8 @@
 import { endpoint } from '../../contracts/catalog/index.js';
 import { DEFAULT_FLAGS, RolloutFlagsV1 } from '../../contracts/flags.js';
+import { isGrayStage } from '../../contracts/gray.js';
 import type { PhaseRecord } from '../policy/switches.js';
+import type { GrayHistoryEntry } from '../reducers/gray.js';
 import type { PhaseChange } from '../reducers/history.js';
 import { phasesReducer } from '../reducers/phases.js';
 import type { ProbeEntry } from '../reducers/probes.js';
@@ -27,44 +29,46 @@ const ms = (column: string) => `(extract(epoch FROM ${column}) * 1000)::float8`;
 export async function readExplainContext(db: Queryable, module: string): Promise<ExplainContext> {
   const spec = endpoint(module);
   const batch = spec.batch === 'module' ? null : spec.batch;
-  const [flagsHistory, phaseHistory, probeHistory, phase, probes, lastRun, lastError] = await Promise.all([
-    readFlagsChanges(db),
-    readPhaseChanges(db),
-    readProbeHistory(db, module),
-    db.query<{ current_phase: PhaseRecord['phase']; frozen: boolean; frozen_reason: string | null }>(
-      'SELECT current_phase, frozen, frozen_reason FROM phase_state',
-    ),
-    db.query<{
-      api_name: string;
-      passed: boolean;
-      tushare_code: number | null;
-      message: string | null;
-      probed_at: number;
-    }>(
-      `SELECT api_name, passed, tushare_code, message, ${ms('probed_at')} AS probed_at
+  const [flagsHistory, phaseHistory, probeHistory, grayHistory, phase, probes, lastRun, lastError] =
+    await Promise.all([
+      readFlagsChanges(db),
+      readPhaseChanges(db),
+      readProbeHistory(db, module),
+      readGrayHistory(db),
+      db.query<{ current_phase: PhaseRecord['phase']; frozen: boolean; frozen_reason: string | null }>(
+        'SELECT current_phase, frozen, frozen_reason FROM phase_state',
+      ),
+      db.query<{
+        api_name: string;
+        passed: boolean;
+        tushare_code: number | null;
+        message: string | null;
+        probed_at: number;
+      }>(
+        `SELECT api_name, passed, tushare_code, message, ${ms('probed_at')} AS probed_at
        FROM permission_probe WHERE api_name = $1`,
-      [module],
-    ),
-    db.query<{
-      run_id: string;
-      chain: string;
-      batch: string | null;
-      status: string;
-      from_date: string | null;
-      to_date: string | null;
-      started_at: number;
-      finished_at: number | null;
-      error: string | null;
-    }>(
-      `SELECT run_id, chain, batch, status, to_char(from_date, 'YYYYMMDD') AS from_date,
+        [module],
+      ),
+      db.query<{
+        run_id: string;
+        chain: string;
+        batch: string | null;
+        status: string;
+        from_date: string | null;
+        to_date: string | null;
+        started_at: number;
+        finished_at: number | null;
+        error: string | null;
+      }>(
+        `SELECT run_id, chain, batch, status, to_char(from_date, 'YYYYMMDD') AS from_date,
               to_char(to_date, 'YYYYMMDD') AS to_date, ${ms('started_at')} AS started_at,
               ${ms('finished_at')} AS finished_at, error
        FROM ingest_runs WHERE ${CONCERNS}
        ORDER BY started_offset DESC LIMIT 1`,
-      [module, batch],
-    ),
-    db.query<{ run_id: string; error: string; at: number }>(
-      `SELECT run_id, error, at FROM (
+        [module, batch],
+      ),
+      db.query<{ run_id: string; error: string; at: number }>(
+        `SELECT run_id, error, at FROM (
          SELECT run_id, error, ${ms('coalesce(finished_at, last_heartbeat)')} AS at, started_offset
          FROM ingest_runs WHERE ${CONCERNS} AND error IS NOT NULL
          UNION ALL
@@ -73,9 +77,9 @@ export async function readExplainContext(db: Queryable, module: string): Promise
          WHERE e->>'module' = $1 AND e->>'error' IS NOT NULL
        ) errors
        ORDER BY started_offset DESC, at DESC LIMIT 1`,
-      [module, batch],
-    ),
-  ]);
+        [module, batch],
+      ),
+    ]);
 
   const recorded = phase.rows[0];
   const run = lastRun.rows[0];
@@ -87,6 +91,7 @@ export async function readExplainContext(db: Queryable, module: string): Promise
     // not folded the log yet (migrated from before 018). The latest record then judges every date.
     ...(phaseHistory.length > 0 && { phaseHistory }),
     ...(probeHistory.length > 0 && { probeHistory }),
+    grayHistory,
     phase: recorded
       ? { phase: recorded.current_phase, frozen: recorded.frozen, frozenReason: recorded.frozen_reason }
       : phasesReducer.initial(),
@@ -177,4 +182,36 @@ async function readProbeHistory(db: Queryable, apiName: string): Promise<ProbeEn
     offset: Number(r.control_offset),
     at: Number(r.probed_at),
   }));
+}
+
+/**
+ * Every gray stage change the gray_history projection folded from the log, in log order: what
+ * the matrix needs to judge each day of a minute module by the stage of that day.
+ */
+export async function readGrayHistory(db: Queryable): Promise<GrayHistoryEntry[]> {
+  const { rows } = await db.query<{
+    control_offset: string;
+    module: string;
+    stage: string;
+    share: number;
+    allow_list: string[];
+    changed_at: number;
+  }>(
+    `SELECT control_offset, module, stage, share, allow_list, ${ms('changed_at')} AS changed_at
+     FROM gray_stage_history ORDER BY control_offset`,
+  );
+  return rows.flatMap((r) =>
+    isGrayStage(r.stage)
+      ? [
+          {
+            offset: Number(r.control_offset),
+            module: r.module,
+            stage: r.stage,
+            share: Number(r.share),
+            allowList: r.allow_list,
+            at: Number(r.changed_at),
+          },
+        ]
+      : [],
+  );
 }

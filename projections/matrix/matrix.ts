@@ -1,12 +1,16 @@
 import { datesBetween, isYmd, weekday } from '../../contracts/dates.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
+import type { GrayModule } from '../../contracts/gray.js';
+import { MINUTE_FREQ } from '../../contracts/sessions.js';
 import type { PhaseRecord } from '../policy/switches.js';
+import type { GrayHistoryEntry } from '../reducers/gray.js';
 import type { PhaseChange } from '../reducers/history.js';
 import type { ProbeEntry } from '../reducers/probes.js';
 import { type FlagsChange, type FlagsOnDate, flagsOn, type PhaseOnDate, phaseOn, probeOn } from './as-of.js';
 import {
   type CellStatus,
+  type CellVerdict,
   classifyCell,
   type MatrixCell,
   type MatrixSummary,
@@ -14,6 +18,14 @@ import {
   publicationOf,
   summarize,
 } from './cell.js';
+import {
+  type MinuteUniverseRow,
+  readMinuteShortfall,
+  readMinuteSymbols,
+  readMinuteUniverse,
+  readOpenDays,
+} from './minute-sql.js';
+import { expectedBars, type GrayDay, grayDay, grayPoolOf } from './minutes.js';
 import { MATRIX_MODULES, type MatrixModule, matrixModule, moduleSwitch, switchesInForce } from './modules.js';
 import {
   type MatrixPools,
@@ -44,7 +56,7 @@ export interface MatrixQuery {
   flags: RolloutFlags;
   /**
    * Every flags change (the flags projection): when given, each trade date is judged by the flags
-   * in force on it (flags-as-of.ts), not by `flags`.
+   * in force on it (as-of.ts), not by `flags`.
    */
   flagsHistory?: readonly FlagsChange[];
   /** The phase record: a module its phase has not opened (or a freeze shut) is not applicable (`phase`). */
@@ -53,6 +65,13 @@ export interface MatrixQuery {
   calendarExchange?: string;
   /** Modules measured against a symbol pool rather than the whole listed universe. */
   pools?: MatrixPools;
+  /**
+   * Every gray stage change (the gray_history projection): a minute module's day expects the pool
+   * of its stage then (minutes.ts). Absent: no module has started, so minute cells do not apply.
+   */
+  grayHistory?: readonly GrayHistoryEntry[];
+  /** The minute frequency measured; the one the fetch plans (MINUTE_FREQ) by default. */
+  minuteFreq?: string;
 }
 
 export interface Matrix {
@@ -90,7 +109,9 @@ const openOn = (module: MatrixModule, date: string, fromCalendar: boolean | null
  * instrument listings on every call, never from a cache. One query per call.
  */
 export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<Matrix> {
-  const { modules, targets } = validate(query);
+  const { modules: all, targets } = validate(query);
+  const modules = all.filter((m) => m.kind === 'daily');
+  const minuteModules = all.filter((m) => m.kind === 'minute');
   const byName = new Map(modules.map((m) => [m.module, m]));
   const calendarExchange = query.calendarExchange ?? 'SSE';
   const range = { modules, from: query.from, to: query.to, calendarExchange };
@@ -103,7 +124,20 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
     return state.on ? 'on' : state.reason;
   };
 
-  if (targets === 'universe') {
+  if (targets !== 'universe') {
+    const unknown = await readUnknownCodes(db, targets);
+    if (unknown.length > 0)
+      throw new ValidationError('matrix query', [
+        {
+          path: 'target',
+          message: `not an instrument in the store: ${unknown.slice(0, 5).join(', ')}; give 'universe' or ts_codes`,
+        },
+      ]);
+  }
+
+  if (modules.length === 0) {
+    // Minute modules only: no daily statement to run.
+  } else if (targets === 'universe') {
     for (const row of await readUniverseCounts(db, { ...range, pools })) {
       const module = byName.get(row.module) as MatrixModule;
       const verdict = classifyCell({
@@ -127,14 +161,6 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
       });
     }
   } else {
-    const unknown = await readUnknownCodes(db, targets);
-    if (unknown.length > 0)
-      throw new ValidationError('matrix query', [
-        {
-          path: 'target',
-          message: `not an instrument in the store: ${unknown.slice(0, 5).join(', ')}; give 'universe' or ts_codes`,
-        },
-      ]);
     for (const row of await readSymbolCells(db, { ...range, targets })) {
       const module = byName.get(row.module) as MatrixModule;
       const listed = row.listed === true;
@@ -157,7 +183,171 @@ export async function computeMatrix(db: Queryable, query: MatrixQuery): Promise<
       });
     }
   }
+  if (minuteModules.length > 0) {
+    const open = await readOpenDays(db, { exchange: calendarExchange, from: query.from, to: query.to });
+    for (const module of minuteModules) {
+      const context: MinuteContext = {
+        module,
+        days: datesBetween(query.from, query.to),
+        open,
+        switchOf: (date) => switchOf(module, date),
+        pool: pools[module.module],
+        grayHistory: query.grayHistory ?? [],
+        freq: query.minuteFreq ?? MINUTE_FREQ,
+      };
+      cells.push(
+        ...(targets === 'universe'
+          ? await minuteUniverseCells(db, context)
+          : await minuteSymbolCells(db, context, targets, query)),
+      );
+    }
+  }
   return { cells, summary: summarize(cells) };
+}
+
+interface MinuteContext {
+  module: MatrixModule;
+  days: readonly string[];
+  open: ReadonlyMap<string, boolean>;
+  switchOf: (date: string) => 'on' | 'switched off' | 'phase';
+  /** The module's whole pool; undefined when the reference data resolves none. */
+  pool: readonly string[] | undefined;
+  grayHistory: readonly GrayHistoryEntry[];
+  freq: string;
+}
+
+/** The gray stage each day is judged by, and the pool members of each stage (drawn once per stage). */
+function grayDays(context: MinuteContext): {
+  days: Map<string, GrayDay>;
+  members: (day: GrayDay & { fetches: true }) => string[];
+} {
+  const gray = context.module.grayModule as GrayModule;
+  const days = new Map(context.days.map((d) => [d, grayDay(context.grayHistory, gray, d)]));
+  const drawn = new Map<number, string[]>();
+  const members = (day: GrayDay & { fetches: true }) => {
+    let found = drawn.get(day.entry.offset);
+    if (found === undefined) {
+      found = grayPoolOf(gray, day.entry, context.pool ?? []);
+      drawn.set(day.entry.offset, found);
+    }
+    return found;
+  };
+  return { days, members };
+}
+
+/** Why a minute day fetched nothing: its stage, or no pool to draw from; undefined when it fetched. */
+function grayClosedOf(day: GrayDay, context: MinuteContext): string | undefined {
+  if (!day.fetches) return day.reason;
+  return context.pool === undefined ? 'no pool: the reference data resolves none for this module' : undefined;
+}
+
+/**
+ * Minute universe cells: per day, the bars the day's gray pool owes (listed, not suspended members,
+ * each by its sessions) against the bars stored. One statement per stage in the range.
+ */
+async function minuteUniverseCells(db: Queryable, context: MinuteContext): Promise<MatrixCell[]> {
+  const { module, freq } = context;
+  const gray = grayDays(context);
+  const byEntry = new Map<number, { day: GrayDay & { fetches: true }; dates: string[] }>();
+  for (const [date, day] of gray.days) {
+    if (!day.fetches || grayClosedOf(day, context) !== undefined) continue;
+    if (context.switchOf(date) !== 'on' || context.open.get(date) !== true) continue;
+    const group = byEntry.get(day.entry.offset) ?? { day, dates: [] };
+    group.dates.push(date);
+    byEntry.set(day.entry.offset, group);
+  }
+  const counts = new Map<string, MinuteUniverseRow>();
+  for (const { day, dates } of byEntry.values()) {
+    const rows = await readMinuteUniverse(db, {
+      assetClass: module.assetClass,
+      freq,
+      members: gray.members(day),
+      dates,
+    });
+    for (const [date, row] of rows) counts.set(date, row);
+  }
+  return context.days.map((date) => {
+    const day = gray.days.get(date) as GrayDay;
+    const row = counts.get(date);
+    const expected = row?.expected ?? 0;
+    const got = row?.got ?? 0;
+    const closed = grayClosedOf(day, context);
+    const verdict = classifyCell({
+      switch: context.switchOf(date),
+      open: context.open.get(date) ?? null,
+      ...(closed !== undefined && { grayClosed: closed }),
+      expected,
+      got,
+    });
+    return {
+      target: 'universe',
+      module: module.module,
+      tradeDate: date,
+      ...verdict,
+      expected,
+      got,
+      freq,
+      grayStage: day.stage,
+      instruments: row?.instruments ?? 0,
+      instrumentsShort: row?.short ?? 0,
+      suspended: row?.suspended ?? 0,
+    };
+  });
+}
+
+/** Minute symbol cells: the target's bars on each day, when the day's gray pool holds it. One statement. */
+async function minuteSymbolCells(
+  db: Queryable,
+  context: MinuteContext,
+  targets: readonly string[],
+  query: Pick<MatrixQuery, 'from' | 'to'>,
+): Promise<MatrixCell[]> {
+  const { module, freq } = context;
+  const gray = grayDays(context);
+  const rows = await readMinuteSymbols(db, {
+    assetClass: module.assetClass,
+    freq,
+    targets,
+    from: query.from,
+    to: query.to,
+  });
+  return rows.map((row) => {
+    const day = gray.days.get(row.trade_date) as GrayDay;
+    const closed = grayClosedOf(day, context);
+    const member = day.fetches && gray.members(day).includes(row.ts_code);
+    const owes = row.listed === true && !row.suspended && member;
+    const bars = owes ? expectedBars(module.assetClass, row.exchange, freq) : 0;
+    const expected = bars ?? 0;
+    const got = owes ? Math.min(row.got, expected) : 0;
+    let verdict: CellVerdict = classifyCell({
+      switch: context.switchOf(row.trade_date),
+      open: context.open.get(row.trade_date) ?? null,
+      ...(closed !== undefined && { grayClosed: closed }),
+      listing: row.listed === null ? 'not_an_instrument' : row.listed ? 'listed' : 'not_listed',
+      suspended: row.suspended,
+      ...(day.stage !== null && { grayPool: { member, stage: day.stage } }),
+      expected,
+      got,
+    });
+    if (bars === null && verdict.status !== 'not_applicable') {
+      verdict = {
+        status: 'not_applicable',
+        coverage: null,
+        reason: `no trading sessions known for exchange ${row.exchange ?? '(none)'}`,
+      };
+    }
+    return {
+      target: row.ts_code,
+      module: module.module,
+      tradeDate: row.trade_date,
+      ...verdict,
+      expected,
+      got,
+      freq,
+      grayStage: day.stage,
+      instruments: owes && bars !== null ? 1 : 0,
+    };
+  });
 }
 
 export interface ProbeView {
@@ -191,6 +381,8 @@ export interface ExplainContext {
   /** The stored flags; the flags of the cell's date when `flagsHistory` is given. */
   flags: RolloutFlags;
   flagsHistory?: readonly FlagsChange[];
+  /** Every gray stage change: what a minute module's day is judged by. */
+  grayHistory?: readonly GrayHistoryEntry[];
   /** The phase record now: it judges every date (see phaseAsOf). */
   phase: PhaseRecord;
   phaseHistory?: readonly PhaseChange[];
@@ -219,8 +411,14 @@ export interface CellExplanation {
   /** Universe only: when the first and the latest revision of the day were stored (ms); null when none. */
   firstRevisedAt?: number | null;
   lastRevisedAt?: number | null;
-  /** Up to 20 ts_codes expected that day with no stored row. */
+  /** Up to 20 ts_codes expected that day with no stored row (minute modules: lacking bars). */
   missingSample: string[];
+  /** Minute modules: up to 20 instruments lacking bars that day, in code order, with how many each lacks. */
+  missingBars?: MissingBars[];
+  freq?: string;
+  grayStage?: string | null;
+  instruments?: number;
+  instrumentsShort?: number;
   lastRun: RunSummary | null;
   lastError: LastError | null;
   /** The module's switches as in force on the cell's date: that date's flags AND the phase record. */
@@ -253,6 +451,13 @@ export interface CellExplanation {
   probes: ProbeView[];
   probesAsOf: { tradeDate: string; rule: 'end_of_trade_date' | 'stored' };
   notApplicableReason?: string;
+}
+
+export interface MissingBars {
+  tsCode: string;
+  expected: number;
+  got: number;
+  missing: number;
 }
 
 /** One cell with the why: the same computation as the matrix, plus a sample of what is missing. */
@@ -297,12 +502,29 @@ export async function explainCell(
     flags,
     phase,
     pools,
+    ...(context.grayHistory !== undefined && { grayHistory: context.grayHistory }),
     ...(cell.calendarExchange === undefined ? {} : { calendarExchange: cell.calendarExchange }),
   });
   const pool = pools[cell.module];
   const found = cells[0] as MatrixCell;
   let missingSample: string[] = [];
-  if (found.status === 'missing' || found.status === 'partial') {
+  let missingBars: MissingBars[] | undefined;
+  const short = found.status === 'missing' || found.status === 'partial';
+  if (module.kind === 'minute') {
+    missingBars = !short
+      ? []
+      : cell.target === 'universe'
+        ? await minuteShortfall(db, module, found, context.grayHistory ?? [], pool ?? [])
+        : [
+            {
+              tsCode: cell.target,
+              expected: found.expected,
+              got: found.got,
+              missing: found.expected - found.got,
+            },
+          ];
+    missingSample = missingBars.map((m) => m.tsCode);
+  } else if (short) {
     missingSample =
       cell.target === 'universe'
         ? await readMissingSample(db, {
@@ -328,6 +550,13 @@ export async function explainCell(
     ...(found.unlisted === undefined ? {} : { unlisted: found.unlisted }),
     ...(found.suspended === undefined ? {} : { suspended: found.suspended }),
     ...(found.publication === undefined ? {} : { publication: found.publication }),
+    ...(module.kind === 'minute' && {
+      freq: found.freq,
+      grayStage: found.grayStage ?? null,
+      instruments: found.instruments ?? 0,
+      ...(found.instrumentsShort !== undefined && { instrumentsShort: found.instrumentsShort }),
+      missingBars: missingBars ?? [],
+    }),
     ...(cell.target === 'universe' && {
       revisions: revised?.revisions ?? 0,
       firstRevisedAt: revised?.first_revised_at.getTime() ?? null,
@@ -360,6 +589,31 @@ export async function explainCell(
       ? {}
       : { notApplicableReason: notApplicable(found.reason, module, { ...context, flags, phase }) }),
   };
+}
+
+/** The instruments of a minute universe cell's gray pool that lack bars, with how many each lacks. */
+async function minuteShortfall(
+  db: Queryable,
+  module: MatrixModule,
+  cell: MatrixCell,
+  history: readonly GrayHistoryEntry[],
+  pool: readonly string[],
+): Promise<MissingBars[]> {
+  const day = grayDay(history, module.grayModule as GrayModule, cell.tradeDate);
+  if (!day.fetches) return [];
+  const rows = await readMinuteShortfall(db, {
+    assetClass: module.assetClass,
+    freq: cell.freq ?? MINUTE_FREQ,
+    members: grayPoolOf(module.grayModule as GrayModule, day.entry, pool),
+    date: cell.tradeDate,
+    limit: MISSING_SAMPLE_SIZE,
+  });
+  return rows.map((r) => ({
+    tsCode: r.ts_code,
+    expected: r.expected,
+    got: r.got,
+    missing: r.expected - r.got,
+  }));
 }
 
 /** A cell closed by the phase says which phase opens it, or which freeze shut it. */

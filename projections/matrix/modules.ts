@@ -1,13 +1,21 @@
 import { type AssetClass, ENDPOINTS, type EndpointSpec } from '../../contracts/catalog/index.js';
 import { ValidationError } from '../../contracts/errors.js';
 import type { FlagName, RolloutFlags } from '../../contracts/flags.js';
+import { type GrayModule, grayModuleOf } from '../../contracts/gray.js';
 import { type PhaseRecord, switchStates } from '../policy/switches.js';
 
 /** Where a module's rows are stored. */
-export type StorageTable = 'market_bar' | 'daily_basic' | 'moneyflow' | 'adj_factor';
+export type StorageTable = 'market_bar' | 'daily_basic' | 'moneyflow' | 'adj_factor' | 'minute_bar';
 
 export interface MatrixModule {
   module: string;
+  /**
+   * `daily`: one row per instrument and trade date, expected of every listed instrument (or of its
+   * pool). `minute`: bars per instrument-day by the sessions, expected of the gray stage's pool.
+   */
+  kind: 'daily' | 'minute';
+  /** Minute modules: the P2 module whose gray stage picks the instruments. */
+  grayModule?: GrayModule;
   assetClass: AssetClass;
   table: StorageTable;
   /** The switches that must both be on: the endpoint's own and its batch's master switch. */
@@ -16,11 +24,21 @@ export interface MatrixModule {
   calendar: 'exchange' | 'weekdays';
 }
 
-/** The matrix's modules: the catalog's daily market endpoints, one cell per trade date each. */
-const SPECS: readonly EndpointSpec[] = ENDPOINTS.filter(
+/** The catalog's daily market endpoints: one row per instrument and trade date. */
+const DAILY_SPECS: readonly EndpointSpec[] = ENDPOINTS.filter(
   (s) => s.role === 'market' && s.timeField === 'trade_date',
 );
-export const MATRIX_MODULES: readonly string[] = SPECS.map((s) => s.apiName);
+/**
+ * The P2 minute-history endpoints (stored in minute_bar), fetched per instrument on a gray pool;
+ * the realtime minute endpoints only write provisional bars of today, which the history replaces.
+ */
+const MINUTE_SPECS: readonly EndpointSpec[] = ENDPOINTS.filter(
+  (s) => s.role === 'minute' && grayModuleOf(s) !== null,
+);
+export const DAILY_MATRIX_MODULES: readonly string[] = DAILY_SPECS.map((s) => s.apiName);
+export const MINUTE_MATRIX_MODULES: readonly string[] = MINUTE_SPECS.map((s) => s.apiName);
+/** The matrix's modules, one cell per trade date each: the daily ones, then the minute ones. */
+export const MATRIX_MODULES: readonly string[] = [...DAILY_MATRIX_MODULES, ...MINUTE_MATRIX_MODULES];
 
 /** These keep their own tables, named after the endpoint; every other daily bar is a market_bar row. */
 const OWN_TABLE: ReadonlySet<string> = new Set<StorageTable>(['daily_basic', 'moneyflow', 'adj_factor']);
@@ -33,16 +51,24 @@ const BATCH_SWITCH: Partial<Record<EndpointSpec['batch'], FlagName>> = {
 
 function toModule(spec: EndpointSpec): MatrixModule {
   const master = BATCH_SWITCH[spec.batch];
+  const gray = grayModuleOf(spec);
+  const minute = spec.role === 'minute' && gray !== null;
   return {
     module: spec.apiName,
+    kind: minute ? 'minute' : 'daily',
+    ...(minute && { grayModule: gray }),
     assetClass: spec.assetClass,
-    table: OWN_TABLE.has(spec.apiName) ? (spec.apiName as StorageTable) : 'market_bar',
+    table: minute
+      ? 'minute_bar'
+      : OWN_TABLE.has(spec.apiName)
+        ? (spec.apiName as StorageTable)
+        : 'market_bar',
     switches: master === undefined || master === spec.switch ? [spec.switch] : [master, spec.switch],
     calendar: spec.assetClass === 'fx' ? 'weekdays' : 'exchange',
   };
 }
 
-const BY_NAME = new Map(SPECS.map((s) => [s.apiName, toModule(s)]));
+const BY_NAME = new Map([...DAILY_SPECS, ...MINUTE_SPECS].map((s) => [s.apiName, toModule(s)]));
 
 export function matrixModule(name: string): MatrixModule {
   const found = BY_NAME.get(name);
@@ -50,7 +76,7 @@ export function matrixModule(name: string): MatrixModule {
     throw new ValidationError('matrix module', [
       {
         path: 'module',
-        message: `'${name}' is not a daily market endpoint (one of ${MATRIX_MODULES.join(', ')})`,
+        message: `'${name}' is not a daily market or minute history endpoint (one of ${MATRIX_MODULES.join(', ')})`,
       },
     ]);
   }

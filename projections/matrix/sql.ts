@@ -8,20 +8,20 @@ export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
  * The listing rule, once, in SQL (see modules.ts for why futures differ). `i` is an instrument row,
  * `day` a date expression.
  */
-function listedOn(i: string, day: string): string {
+export function listedOn(i: string, day: string): string {
   const lastDayClasses = DELIST_DATE_IS_LAST_TRADING_DAY.map((c) => `'${c}'`).join(', ');
   return `((${i}.list_date IS NULL OR ${i}.list_date <= ${day})
     AND (${i}.delist_date IS NULL OR ${day} < ${i}.delist_date
          OR (${i}.asset_class IN (${lastDayClasses}) AND ${day} = ${i}.delist_date)))`;
 }
 
-const yyyymmdd = (param: string) => `to_date(${param}, 'YYYYMMDD')`;
+export const yyyymmdd = (param: string) => `to_date(${param}, 'YYYYMMDD')`;
 
 /**
  * A stock suspended for the whole day (suspend_d: type S, no intraday window): the market serves
  * no bar for it, so it is expected nowhere. `cls` is the instrument's asset class expression.
  */
-function suspendedOn(cls: string, code: string, day: string): string {
+export function suspendedOn(cls: string, code: string, day: string): string {
   return `(${cls} = 'stock' AND EXISTS (
     SELECT 1 FROM suspension sp
     WHERE sp.ts_code = ${code} AND sp.trade_date = ${day} AND sp.suspend_type = 'S' AND sp.suspend_timing IS NULL))`;

@@ -3,7 +3,7 @@ import { type BudgetsState, budgetsReducer } from './budgets.js';
 import { type CursorsState, cursorsReducer } from './cursors.js';
 import { type FlagsState, flagsReducer } from './flags.js';
 import { type GatesState, gatesReducer } from './gates.js';
-import { type GrayState, grayReducer } from './gray.js';
+import { type GrayHistoryState, type GrayState, grayHistoryReducer, grayReducer } from './gray.js';
 import {
   type PhaseHistoryState,
   type ProbeHistoryState,
@@ -55,6 +55,7 @@ export const PROJECTIONS = {
   gray: grayReducer,
   phaseHistory: phaseHistoryReducer,
   probeHistory: probeHistoryReducer,
+  grayHistory: grayHistoryReducer,
 } as const;
 
 export type ProjectionName = keyof typeof PROJECTIONS;
@@ -72,6 +73,7 @@ export interface ControlState {
   gray: GrayState;
   phaseHistory: PhaseHistoryState;
   probeHistory: ProbeHistoryState;
+  grayHistory: GrayHistoryState;
 }
 
 /** The whole control plane in one fold: what commands decide on. */

@@ -44,3 +44,42 @@ export const grayReducer: Reducer<GrayState> = {
     return { modules: { ...state.modules, [module]: entry } };
   },
 };
+
+/** One GrayStageChanged as the gray_history projection keeps it: which stage, from when. */
+export interface GrayHistoryEntry {
+  offset: number;
+  module: string;
+  stage: GrayStage;
+  share: number;
+  allowList: readonly string[];
+  /** The change's occurredAt (ms). */
+  at: number;
+}
+
+export interface GrayHistoryState {
+  /** Every stage change in log order. */
+  history: readonly GrayHistoryEntry[];
+}
+
+/**
+ * Every stage change, not only the last: a promotion fetches its new members from then on, so the
+ * status matrix judges each day of a minute module by the stage in force on it.
+ */
+export const grayHistoryReducer: Reducer<GrayHistoryState> = {
+  name: 'grayHistory',
+  initial: () => ({ history: [] }),
+  apply(state, event, meta) {
+    if (event.type !== 'GrayStageChanged') return state;
+    const { module, to, share, allowList } = event.payload;
+    if (!isGrayStage(to)) return state;
+    const entry: GrayHistoryEntry = {
+      offset: meta.offset,
+      module,
+      stage: to,
+      share,
+      allowList,
+      at: event.occurredAt,
+    };
+    return { history: [...state.history, entry] };
+  },
+};

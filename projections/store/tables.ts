@@ -7,7 +7,7 @@ import type { ControlState, ProjectionName } from '../reducers/control.js';
 import type { CursorEntry, CursorsState } from '../reducers/cursors.js';
 import type { FlagsHistoryEntry, FlagsState } from '../reducers/flags.js';
 import type { GateEntry, GatesState } from '../reducers/gates.js';
-import type { GrayEntry, GrayState } from '../reducers/gray.js';
+import type { GrayEntry, GrayHistoryEntry, GrayHistoryState, GrayState } from '../reducers/gray.js';
 import type { PhaseChange, PhaseHistoryState, ProbeHistoryState } from '../reducers/history.js';
 import type { Phase, PhasesState } from '../reducers/phases.js';
 import type { ProbeEntry, ProbesState } from '../reducers/probes.js';
@@ -419,6 +419,31 @@ const probeHistory: TableSpec<ProbeHistoryState, ProbeEntry> = {
   toState: (entries) => ({ history: inOffsetOrder(entries) }),
 };
 
+const grayHistory: TableSpec<GrayHistoryState, GrayHistoryEntry> = {
+  projection: 'grayHistory',
+  table: 'gray_stage_history',
+  key: 'control_offset',
+  columns: [
+    col('control_offset', 'bigint'),
+    col('module', 'text'),
+    col('stage', 'text'),
+    col('share', 'double precision'),
+    col('allow_list', 'jsonb'),
+    col('changed_at', 'timestamptz'),
+  ],
+  entries: (state) => byOffset(state.history),
+  toRow: (_, e) => [e.offset, e.module, e.stage, e.share, e.allowList, e.at],
+  fromRow: (r) => ({
+    offset: num(r.control_offset),
+    module: str(r.module),
+    stage: str(r.stage) as GrayHistoryEntry['stage'],
+    share: num(r.share),
+    allowList: r.allow_list as string[],
+    at: num(r.changed_at),
+  }),
+  toState: (entries) => ({ history: inOffsetOrder(entries) }),
+};
+
 /** Every projection's table. */
 export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K], unknown> } = {
   cursors,
@@ -432,6 +457,7 @@ export const TABLES: { readonly [K in ProjectionName]: TableSpec<ControlState[K]
   gray,
   phaseHistory,
   probeHistory,
+  grayHistory,
 } as { [K in ProjectionName]: TableSpec<ControlState[K], unknown> };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;

@@ -37,6 +37,7 @@ const EXPECTED_TABLES = [
   'flags_history',
   'gate_evaluation',
   'gray_stage',
+  'gray_stage_history',
   'ingest_runs',
   'instrument',
   'macro_observation',

@@ -359,7 +359,7 @@ describe('control-plane API over the projection tables (PostgreSQL 15)', () => {
     // A module name of the right shape that the matrix does not know is still the caller's mistake.
     expect(
       issuePaths(
-        await fails(400, 'XASSET_VALIDATION_FAILED', `${base}&from=20260103&to=20260107&modules=stk_mins`),
+        await fails(400, 'XASSET_VALIDATION_FAILED', `${base}&from=20260103&to=20260107&modules=rt_min`),
       ),
     ).toEqual(['module']);
   });

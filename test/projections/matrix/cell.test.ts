@@ -58,7 +58,7 @@ describe('classifyCell', () => {
 });
 
 describe('matrix modules', () => {
-  it("are the catalog's daily market endpoints, stored in market_bar or their own table", () => {
+  it("are the catalog's daily market endpoints, stored in market_bar or their own table, then the minute history ones", () => {
     expect(MATRIX_MODULES).toEqual([
       'daily',
       'adj_factor',
@@ -69,6 +69,9 @@ describe('matrix modules', () => {
       'index_daily',
       'daily_basic',
       'moneyflow',
+      'idx_mins',
+      'stk_mins',
+      'ft_mins',
     ]);
     expect(matrixModule('fut_daily')).toMatchObject({
       assetClass: 'futures',
@@ -78,7 +81,20 @@ describe('matrix modules', () => {
     expect(matrixModule('moneyflow')).toMatchObject({ assetClass: 'stock', table: 'moneyflow' });
     expect(matrixModule('adj_factor')).toMatchObject({ assetClass: 'stock', table: 'adj_factor' });
     expect(matrixModule('fx_daily')).toMatchObject({ calendar: 'weekdays', switches: ['p1Enabled'] });
-    expect(() => matrixModule('stk_mins')).toThrow(ValidationError);
+    expect(matrixModule('fut_daily').kind).toBe('daily');
+    expect(matrixModule('stk_mins')).toMatchObject({
+      kind: 'minute',
+      table: 'minute_bar',
+      assetClass: 'stock',
+      grayModule: 'p2RealtimeEquityEtfV1',
+      switches: ['p2Enabled', 'p2RealtimeEquityEtfV1'],
+    });
+    expect(matrixModule('ft_mins')).toMatchObject({
+      assetClass: 'futures',
+      grayModule: 'p2FuturesMicrostructureV1',
+    });
+    // Realtime minute bars are today's provisional ones, replaced by the history: no module of their own.
+    expect(() => matrixModule('rt_min')).toThrow(ValidationError);
   });
 
   it('are on only when their switch is and the phase record allows it', () => {

@@ -248,9 +248,7 @@ describe.each([
       await expect(computeMatrix(db.pool, { ...base, from: '20260230' })).rejects.toThrow(ValidationError);
       await expect(computeMatrix(db.pool, { ...base, from: '20260214' })).rejects.toThrow(ValidationError);
       await expect(computeMatrix(db.pool, { ...base, to: '20270301' })).rejects.toThrow(ValidationError);
-      await expect(computeMatrix(db.pool, { ...base, modules: ['stk_mins'] })).rejects.toThrow(
-        ValidationError,
-      );
+      await expect(computeMatrix(db.pool, { ...base, modules: ['rt_min'] })).rejects.toThrow(ValidationError);
       await expect(computeMatrix(db.pool, { ...base, target: [] })).rejects.toThrow(ValidationError);
       // A name that is no instrument (a module passed as a target) is refused, not a grid of n/a.
       await expect(computeMatrix(db.pool, { ...base, target: ['daily'] })).rejects.toThrow(
