@@ -105,8 +105,9 @@ describe('xasset matrix: minute modules against the gray pools, through the CLI 
     db = await isolatedSchema(services().postgresUrl);
     stateDir = await mkdtemp(join(tmpdir(), 'xasset-minute-matrix-'));
     env = kafkaCliEnv({ schema: db.schema, stateDir, topicPrefix: `mm${randomBytes(3).toString('hex')}.` });
-    // This test is about the matrix, not the phase machine: the store starts in phase D, where P2 runs.
-    const now = Date.now();
+    // This test is about the matrix, not the phase machine: the store is in phase D, where P2 runs,
+    // since before the days it measures (the matrix judges each day by the phase in force on it).
+    const now = Date.parse('2026-01-02T09:00:00+08:00');
     await append(
       (
         [
