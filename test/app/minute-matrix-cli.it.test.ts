@@ -8,7 +8,7 @@ import { loadConfig } from '../../contracts/config.js';
 import type { ControlEvent } from '../../contracts/events/control.js';
 import { appendControl, newControlEvent } from '../../projections/log/control-log.js';
 import { expectedBars } from '../../projections/matrix/minutes.js';
-import { kafkaCliEnv, xassetCli } from '../harness/cli.js';
+import { kafkaCliEnv, xassetCliJson } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
 /** Friday to Tuesday: Monday's futures night session is held on Friday evening, the weekend is closed. */
@@ -47,15 +47,9 @@ describe('xasset matrix: minute modules against the gray pools, through the CLI 
   let stateDir: string;
 
   const xasset = async (args: string[]) => {
-    const out = await xassetCli(args, env, 600_000);
-    let json: unknown = null;
-    try {
-      json = JSON.parse(out.stdout);
-    } catch {
-      json = null;
-    }
+    const out = await xassetCliJson(args, env, 600_000);
     // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON reports, read field by field
-    return { ...out, json: json as any };
+    return { ...out, json: out.json as any };
   };
   const matrix = async (extra: string[] = []): Promise<Cell[]> => {
     const out = await xasset([

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreMatrixSource } from '../../projections/api/adapters.js';
 import { PgProjectionReader } from '../../projections/api/pg-reader.js';
-import { kafkaCliEnv, xassetCli } from '../harness/cli.js';
+import { kafkaCliEnv, xassetCliJson } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
 interface Out {
@@ -43,14 +43,8 @@ describe('phases govern what runs, through the CLI on Kafka', () => {
   let stateDir: string;
 
   async function xasset(args: string[], extra: Record<string, string> = {}): Promise<Out> {
-    const out = await xassetCli(args, { ...env, ...extra });
-    let json: unknown = null;
-    try {
-      json = JSON.parse(out.stdout);
-    } catch {
-      json = null;
-    }
-    return { ...out, code: Number(out.code), json };
+    const out = await xassetCliJson(args, { ...env, ...extra });
+    return { ...out, code: Number(out.code) };
   }
   /** One trade date fetched (the as-of clock counts one per run); `process` stores it later. */
   const runDay = (day: string, extra: string[] = [], env2: Record<string, string> = {}) =>

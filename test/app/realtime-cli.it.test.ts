@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../contracts/config.js';
 import { createSyntheticMarket } from '../../producers/sandbox/synthetic/index.js';
-import { kafkaCliEnv, xassetCli } from '../harness/cli.js';
+import { kafkaCliEnv, xassetCliJson } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
 
 const FORCE = ['--force-phase', 'realtime test on a fresh store'];
@@ -27,15 +27,9 @@ describe('xasset fetch --realtime / --follow, through the CLI on Kafka', () => {
   const dashed = `${today.slice(0, 4)}-${today.slice(4, 6)}-${today.slice(6, 8)}`;
 
   const xasset = async (args: string[]) => {
-    const out = await xassetCli(args, env, 300_000);
-    let json: unknown = null;
-    try {
-      json = JSON.parse(out.stdout);
-    } catch {
-      json = null;
-    }
+    const out = await xassetCliJson(args, env, 300_000);
     // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON reports, read field by field
-    return { ...out, json: json as any };
+    return { ...out, json: out.json as any };
   };
   const count = async (sql: string): Promise<number> =>
     Number((await db.pool.query<{ n: string }>(sql, sql.includes('$1') ? [today] : [])).rows[0]?.n);

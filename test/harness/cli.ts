@@ -33,6 +33,22 @@ export async function xassetCli(
   }
 }
 
+/** A CLI run with its stdout parsed as JSON, or null when it is not JSON (a failure's empty stdout). */
+export async function xassetCliJson(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs?: number,
+): Promise<CliResult & { json: unknown }> {
+  const out = await xassetCli(args, env, timeoutMs);
+  let json: unknown = null;
+  try {
+    json = JSON.parse(out.stdout);
+  } catch {
+    json = null;
+  }
+  return { ...out, json };
+}
+
 /**
  * The CLI's environment on the shared services in Kafka mode (services(): the harness's broker,
  * registry and PostgreSQL), with the test's own schema, state folder and topic prefix, on the tiny
