@@ -32,7 +32,7 @@ export function endOfTradeDate(ymd: string): number {
  * it. A day is judged by the switches of that day, so a module switched on later does not turn its
  * earlier days into missing ones, and one switched off later keeps its earlier days judged.
  */
-function inForceOn<E extends { at: number }>(history: readonly E[], date: string): E | undefined {
+export function inForceOn<E extends { at: number }>(history: readonly E[], date: string): E | undefined {
   const end = endOfTradeDate(date);
   let found: E | undefined;
   for (const entry of history) if (entry.at <= end) found = entry;

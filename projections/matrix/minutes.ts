@@ -2,7 +2,7 @@ import type { AssetClass } from '../../contracts/catalog/index.js';
 import { fetchesAt, type GrayModule, type GrayStage, grayMembers } from '../../contracts/gray.js';
 import { barsPerDay, FUTURES_SESSIONS, freqMinutes, sessionsOf } from '../../contracts/sessions.js';
 import type { GrayHistoryEntry } from '../reducers/gray.js';
-import { endOfTradeDate } from './as-of.js';
+import { inForceOn } from './as-of.js';
 
 /**
  * The pure side of the minute modules of the status matrix: how many bars an instrument-day owes
@@ -62,9 +62,7 @@ export type GrayDay =
  */
 export function grayDay(history: readonly GrayHistoryEntry[], module: GrayModule, date: string): GrayDay {
   const own = history.filter((e) => e.module === module);
-  const end = endOfTradeDate(date);
-  let inForce: GrayHistoryEntry | undefined;
-  for (const entry of own) if (entry.at <= end) inForce = entry;
+  const inForce = inForceOn(own, date);
   const firstFetch = own.find((e) => fetchesAt(e.stage));
   if (firstFetch !== undefined && (inForce === undefined || inForce.offset < firstFetch.offset)) {
     return { fetches: true, stage: firstFetch.stage, entry: firstFetch, rule: 'backfill' };
