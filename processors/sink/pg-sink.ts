@@ -327,11 +327,19 @@ export async function predictChanges(
   ];
   const n = keys.length;
   const provisional = spec.provisional === true;
+  // One primary-key probe per row, whatever the table's statistics say. As a plain join, a table
+  // never analyzed (autovacuum off, or behind a fast load) got minute_bar_day_idx with trade_time
+  // as a filter: every probe scanned all bars of its code, and each batch cost more than the last
+  // (4.5 s against 0.1 s for 5,000 keys at 600k bars). LIMIT 1 keeps the lookup from being
+  // flattened back into a join the planner may cost wrongly.
   const { rows: found } = await db.query<{ i: string; missing: boolean; was_provisional: boolean | null }>(
     `SELECT u.i, t.content_hash IS NULL AS missing, ${provisional ? 't.provisional' : 'NULL::boolean'} AS was_provisional
      FROM unnest(${keys.map((c, i) => `$${i + 1}::${SQL_TYPE[c.type]}[]`).join(', ')}, $${n + 1}::bytea[], $${n + 2}::boolean[], $${n + 3}::boolean[])
        WITH ORDINALITY AS u(${keys.map((_, i) => `k${i}`).join(', ')}, h, f, p, i)
-     LEFT JOIN ${quote(table)} t ON ${keys.map((c, i) => `t.${quote(c.name)} = u.k${i}`).join(' AND ')}
+     LEFT JOIN LATERAL (
+       SELECT content_hash${provisional ? ', provisional' : ''} FROM ${quote(table)}
+       WHERE ${keys.map((c, i) => `${quote(c.name)} = u.k${i}`).join(' AND ')} LIMIT 1
+     ) t ON true
      WHERE (u.f OR t.content_hash IS DISTINCT FROM u.h)
        ${provisional ? 'AND NOT (t.provisional IS FALSE AND u.p)' : ''}`,
     params,
