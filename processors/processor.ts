@@ -30,6 +30,7 @@ import { verifyLogPositions } from './log-check.js';
 import { canNormalize, normalize } from './normalize/index.js';
 import { recordRevisions, revisionsByDay } from './publication.js';
 import {
+  analyzeIfNeverAnalyzed,
   type Change,
   type OffsetCommit,
   OffsetMovedError,
@@ -391,6 +392,9 @@ interface Poison {
 
 /** One batch of records from the log through decode, normalize, publish and sink. */
 class ChunkWorker {
+  /** Tables whose statistics this run has made sure of (see analyzeIfNeverAnalyzed). */
+  readonly #analyzed = new Set<TableName>();
+
   constructor(
     private readonly options: ProcessorOptions,
     private readonly apiOf: ReadonlyMap<string, string>,
@@ -541,11 +545,25 @@ class ChunkWorker {
 
     for (const commit of nextOffsets.values())
       this.positions.set(slotOf(commit.topic, commit.partition), commit.next);
+    await this.#ensureStatistics(result);
     this.#count(fresh.length, skipped, poison, plan, result, publishedNow, predicted, started);
     this.options.logger?.debug(
       { consumer: this.options.consumer, records: fresh.length, deadLetters: poison.length },
       'batch committed',
     );
+  }
+
+  /** Once per run and predicted table, after its first rows are committed. */
+  async #ensureStatistics(result: SinkResult): Promise<void> {
+    for (const table of PUBLISHED_TABLES) {
+      if (this.#analyzed.has(table) || (result.written.get(table) ?? 0) === 0) continue;
+      this.#analyzed.add(table);
+      if (await analyzeIfNeverAnalyzed(this.options.pool, table))
+        this.options.logger?.info(
+          { consumer: this.options.consumer, table },
+          'table had no statistics; analyzed',
+        );
+    }
   }
 
   async #normalize(record: LogRecord): Promise<SourcedRows | Poison> {

@@ -4,7 +4,12 @@ import { migrate } from '../../../infra/migrations/migrate.js';
 import { withTransaction } from '../../../infra/store/pg.js';
 import { keyOf, type PlannedRow, planBatch, type SourcedRows } from '../../../processors/batch.js';
 import { NORMALIZED_API_NAMES, normalize } from '../../../processors/normalize/index.js';
-import { predictChanges, type Staging, sinkBatch } from '../../../processors/sink/pg-sink.js';
+import {
+  analyzeIfNeverAnalyzed,
+  predictChanges,
+  type Staging,
+  sinkBatch,
+} from '../../../processors/sink/pg-sink.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../../harness/services.js';
 import { dailyFields, rawRecord, sampleFields } from '../raw-fixtures.js';
 
@@ -396,5 +401,48 @@ describe('the prediction read on a table without statistics', () => {
     const changes = await predictChanges(db.pool, 'minute_bar', planned);
     expect(changes.size).toBe(5000);
     expect(new Set(changes.values())).toEqual(new Set(['revision']));
+  });
+
+  it('probes market_bar by its primary key once the processor has analyzed a table that never was', async () => {
+    // 20,000 bars of 5,000 stocks on 4 days: by the date index, each key would scan its whole day.
+    await db.pool.query(
+      `INSERT INTO market_bar (asset_class, ts_code, trade_date, content_hash, source_topic, source_partition, source_offset)
+       SELECT 'stock', 'C' || (g % 5000), date '2024-01-02' + (g / 5000), '\\x00', 't', 0, g
+       FROM generate_series(0, 19999) AS g`,
+    );
+    const { rows: stored } = await db.pool.query<{
+      asset_class: string;
+      ts_code: string;
+      trade_date: string;
+    }>(
+      "SELECT asset_class, ts_code, to_char(trade_date, 'YYYY-MM-DD') AS trade_date FROM market_bar ORDER BY source_offset DESC LIMIT 5000",
+    );
+    const planned = stored.map(
+      (values, i): PlannedRow => ({
+        table: 'market_bar',
+        key: String(i),
+        values: { ...values, content_hash: Buffer.from([1]) },
+        source: { topic: 't', partition: 0, offset: i },
+        force: false,
+        dependents: [],
+      }),
+    );
+    const planOf = async () => {
+      const plans: string[] = [];
+      const explaining = {
+        query: async (text: string, params: unknown[]) => {
+          const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
+          plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+          return { rows: [] };
+        },
+      };
+      await predictChanges(explaining as never, 'market_bar', planned);
+      return plans.join('\n');
+    };
+    expect(await planOf()).toContain('market_bar_date_idx');
+    expect(await analyzeIfNeverAnalyzed(db.pool, 'market_bar')).toBe(true);
+    expect(await planOf()).toContain('Index Scan using market_bar_pkey');
+    // Analyzed once, never again: the statistics are the database's to keep from here on.
+    expect(await analyzeIfNeverAnalyzed(db.pool, 'market_bar')).toBe(false);
   });
 });
