@@ -25,6 +25,7 @@ import { MINUTE_APIS, minutePages } from './minute-pages.js';
 import { runNaiveConsumer } from './naive-consumer.js';
 import { P0_APIS, p0Pages } from './p0-pages.js';
 import { copyFrom } from './pg-copy.js';
+import { formatSummary, startProfile, summarizeProfile } from './profile.js';
 import {
   type BenchServices,
   benchServices,
@@ -63,6 +64,8 @@ interface Options {
   rssRows: number | undefined;
   /** Records the embedded mode (PGlite, log in a table) processes; 0 leaves the line out. */
   embeddedRows: number;
+  /** Where to write a CPU profile of the `ours` phase alone; its summary goes to stderr. */
+  profile: string | undefined;
 }
 
 function readOptions(argv: string[]): Options {
@@ -79,11 +82,12 @@ function readOptions(argv: string[]): Options {
       'scale-out': { type: 'boolean' },
       'rss-rows': { type: 'string' },
       'embedded-rows': { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   const issues: { path: string; message: string }[] = [];
   const int = (
-    name: Exclude<keyof typeof values, 'json' | 'mix' | 'scale-out'>,
+    name: Exclude<keyof typeof values, 'json' | 'mix' | 'scale-out' | 'profile'>,
     fallback: number,
     min = 1,
   ) => {
@@ -111,6 +115,7 @@ function readOptions(argv: string[]): Options {
     scaleOut: values['scale-out'] === true,
     rssRows,
     embeddedRows: Math.min(rows, int('embedded-rows', 0, 0)),
+    profile: values.profile,
   };
   if (issues.length > 0) throw new ValidationError('bench options', issues);
   return options;
@@ -503,6 +508,7 @@ async function bench(
     concurrency: options.concurrency,
     until: 'caught-up',
   } as const;
+  const stopProfile = options.profile ? await startProfile(options.profile) : undefined;
   const oursCpu = process.cpuUsage();
   started = performance.now();
   let oursFirst: number | undefined;
@@ -526,6 +532,10 @@ async function bench(
     seconds: oursSeconds,
   });
   const oursCpuSeconds = cpuSeconds(process.cpuUsage(oursCpu));
+  if (stopProfile) {
+    const profile = await stopProfile();
+    say(`profile of ours written to ${options.profile}\n${formatSummary(summarizeProfile(profile, 30))}`);
+  }
   await expectRows(ours, table, 'ours', produced.length);
 
   say('copy: decoding and normalizing the same records (not timed)');

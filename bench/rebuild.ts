@@ -15,6 +15,7 @@ import { ConfluentCodec } from '../infra/codec/confluent-codec.js';
 import { KafkaEventLog } from '../infra/log/kafka-event-log.js';
 import { appendControl, newControlEvent, readControlBatches } from '../projections/log/control-log.js';
 import { dropSchema, rebuildProjections } from '../projections/replay/rebuild.js';
+import { formatSummary, startProfile, summarizeProfile } from './profile.js';
 import {
   benchServices,
   deleteSubjects,
@@ -84,7 +85,7 @@ function runEvents(run: number, start: number): ControlEvent[] {
 runBench(async (cleanup) => {
   const { values } = parseArgs({
     args: process.argv.slice(2),
-    options: { runs: { type: 'string' }, json: { type: 'string' } },
+    options: { runs: { type: 'string' }, json: { type: 'string' }, profile: { type: 'string' } },
   });
   const runs = Number(values.runs ?? 2_000);
   if (!Number.isSafeInteger(runs) || runs < 1) throw new Error('--runs: an integer ≥ 1');
@@ -141,9 +142,14 @@ runBench(async (cleanup) => {
   for await (const batch of readControlBatches(ports)) read += batch.length;
   const readSeconds = (performance.now() - started) / 1000;
 
+  const stopProfile = values.profile ? await startProfile(values.profile) : undefined;
   started = performance.now();
   const rebuilt = await rebuildProjections({ ...ports, pool });
   const rebuildSeconds = (performance.now() - started) / 1000;
+  if (stopProfile) {
+    const profile = await stopProfile();
+    say(`profile of the rebuild written to ${values.profile}\n${formatSummary(summarizeProfile(profile, 30))}`);
+  }
   cleanup.add('replay schema', () => dropSchema(pool, rebuilt.schema));
   if (read !== events || rebuilt.report.events !== events)
     throw new Error(`read ${read}, rebuilt ${rebuilt.report.events}; ${events} expected`);
