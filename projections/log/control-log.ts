@@ -83,7 +83,10 @@ export async function* readControlBatches(
   const batchSize = options.batchSize ?? 1_000;
   let position = options.from ?? 0;
   while (position < until) {
-    const records = await ports.log.read(topic, PARTITION, position, Math.min(batchSize, until - position));
+    // A Kafka read costs a consumer group of its own (join, fetch, leave): one read carries many
+    // batches, so a projection's small transactions do not each pay for one.
+    const wanted = Math.min(Math.max(batchSize, READ_CHUNK), until - position);
+    const records = await ports.log.read(topic, PARTITION, position, wanted);
     if (records.length === 0) {
       throw new EventLogError(`control log ${topic} ends at ${position}, expected it to reach ${until}`, {
         topic,
@@ -91,26 +94,31 @@ export async function* readControlBatches(
         until,
       });
     }
-    const batch: LoggedEvent[] = [];
-    for (const record of records) {
-      if (record.offset !== position) {
-        throw new EventLogError(`control log ${topic} skipped from ${position} to ${record.offset}`, {
-          topic,
-          position,
+    for (let start = 0; start < records.length; start += batchSize) {
+      const batch: LoggedEvent[] = [];
+      for (const record of records.slice(start, start + batchSize)) {
+        if (record.offset !== position) {
+          throw new EventLogError(`control log ${topic} skipped from ${position} to ${record.offset}`, {
+            topic,
+            position,
+          });
+        }
+        batch.push({
+          event: await decodeAt(ports, topic, record.value, record.offset),
+          meta: {
+            offset: record.offset,
+            timestamp: record.timestamp,
+          },
         });
+        position++;
       }
-      batch.push({
-        event: await decodeAt(ports, topic, record.value, record.offset),
-        meta: {
-          offset: record.offset,
-          timestamp: record.timestamp,
-        },
-      });
-      position++;
+      yield batch;
     }
-    yield batch;
   }
 }
+
+/** Events fetched from the log per read at least; decoded and yielded `batchSize` at a time. */
+const READ_CHUNK = 10_000;
 
 async function decodeAt(ports: ControlLogPorts, topic: string, value: Buffer, offset: number) {
   try {

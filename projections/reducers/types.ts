@@ -21,6 +21,11 @@ export interface Reducer<S> {
   readonly name: string;
   initial(): S;
   apply(state: S, event: ControlEvent, meta: EventMeta): S;
+  /**
+   * Folds events in order, to the state `apply` one by one would reach; for a reducer whose
+   * per-event copy of its state would make long folds (rebuilds, catch-ups) quadratic.
+   */
+  applyAll?(state: S, events: readonly LoggedEvent[]): S;
 }
 
 export function fold<S>(reducer: Reducer<S>, events: Iterable<{ event: ControlEvent; meta: EventMeta }>): S {
@@ -28,11 +33,8 @@ export function fold<S>(reducer: Reducer<S>, events: Iterable<{ event: ControlEv
 }
 
 /** Continues a fold from a state already reached: what a runner does after its checkpoint. */
-export function foldFrom<S>(
-  reducer: Reducer<S>,
-  state: S,
-  events: Iterable<{ event: ControlEvent; meta: EventMeta }>,
-): S {
+export function foldFrom<S>(reducer: Reducer<S>, state: S, events: Iterable<LoggedEvent>): S {
+  if (reducer.applyAll) return reducer.applyAll(state, Array.isArray(events) ? events : [...events]);
   let next = state;
   for (const { event, meta } of events) next = reducer.apply(next, event, meta);
   return next;

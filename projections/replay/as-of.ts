@@ -2,7 +2,7 @@ import { NotFoundError, ValidationError } from '../../contracts/errors.js';
 import { type ControlLogPorts, controlEnd, readControlBatches } from '../log/control-log.js';
 import { type ControlState, controlReducer } from '../reducers/control.js';
 import type { RunEntry, RunsState } from '../reducers/runs.js';
-import type { LoggedEvent } from '../reducers/types.js';
+import { foldFrom, type LoggedEvent } from '../reducers/types.js';
 
 /**
  * A point in the control log's history:
@@ -27,7 +27,7 @@ export interface StateAsOf {
 /** Folds the part of `events` (a log from offset 0, in order) that `asOf` selects. */
 export function foldAsOf(events: Iterable<LoggedEvent>, asOf: AsOf): StateAsOf {
   const fold = new AsOfFold(asOf);
-  for (const logged of events) if (!fold.push(logged)) break;
+  fold.pushAll(Array.isArray(events) ? events : [...events]);
   return fold.result();
 }
 
@@ -37,12 +37,21 @@ class AsOfFold {
   #through: number | null = null;
   constructor(readonly asOf: AsOf) {}
 
-  /** Applies one event; false once the point is passed (nothing later may be applied). */
-  push({ event, meta }: LoggedEvent): boolean {
+  /** Applies the events up to the point in one fold; false once the point is passed (nothing later may be applied). */
+  pushAll(events: readonly LoggedEvent[]): boolean {
+    let taken = 0;
+    while (taken < events.length && this.#selects(events[taken] as LoggedEvent)) taken++;
+    if (taken > 0) {
+      const within = taken === events.length ? events : events.slice(0, taken);
+      this.#state = foldFrom(controlReducer, this.#state, within);
+      this.#through = (within[taken - 1] as LoggedEvent).meta.offset;
+    }
+    return taken === events.length;
+  }
+
+  #selects({ event, meta }: LoggedEvent): boolean {
     if ('offset' in this.asOf && meta.offset > this.asOf.offset) return false;
     if ('time' in this.asOf && event.occurredAt > this.asOf.time) return false;
-    this.#state = controlReducer.apply(this.#state, event, meta);
-    this.#through = meta.offset;
     return true;
   }
 
@@ -74,9 +83,7 @@ export async function stateAsOf(ports: ControlLogPorts, asOf: AsOf): Promise<Sta
     throw new NotFoundError('control log offset', String(asOf.offset));
   const fold = new AsOfFold(asOf);
   const until = 'offset' in asOf ? asOf.offset + 1 : end;
-  read: for await (const batch of readControlBatches(ports, { until })) {
-    for (const logged of batch) if (!fold.push(logged)) break read;
-  }
+  for await (const batch of readControlBatches(ports, { until })) if (!fold.pushAll(batch)) break;
   return fold.result();
 }
 

@@ -12,7 +12,7 @@ import {
   type ProjectionName,
 } from '../reducers/control.js';
 import type { CursorsState } from '../reducers/cursors.js';
-import type { LoggedEvent, Reducer } from '../reducers/types.js';
+import { foldFrom, type LoggedEvent, type Reducer } from '../reducers/types.js';
 import { loadState, qualified, writeChanges } from '../store/tables.js';
 import { every, type Loop } from './loop.js';
 
@@ -100,26 +100,29 @@ export class ProjectionRunner {
     for (;;) {
       const from = lowest(this.#positions ?? (await this.#readCheckpoints(this.#options.pool)));
       if (from >= until) break;
-      const batches = readControlBatches(this.#options, {
+      // One reader from `from` on, its batches one transaction each; read afresh only when the
+      // stored checkpoints turn out to be elsewhere (another runner moved them, or reset them).
+      for await (const batch of readControlBatches(this.#options, {
         from,
         until,
         batchSize: this.#options.batchSize ?? 500,
-      });
-      const { value: batch } = await batches.next();
-      await batches.return(undefined);
-      if (!batch || batch.length === 0) break;
-      try {
-        const applied = await withTransaction(this.#options.pool, (client) => this.#apply(client, batch));
+      })) {
+        let applied: Applied;
+        try {
+          applied = await withTransaction(this.#options.pool, (client) => this.#apply(client, batch));
+        } catch (err) {
+          this.#positions = undefined;
+          this.#states = undefined;
+          throw err;
+        }
         // Adopted only now that the transaction has committed.
         this.#states = applied.states;
         this.#positions = applied.positions;
         report.events += applied.events;
         report.rows += applied.rows;
         report.regressions += applied.regressions;
-      } catch (err) {
-        this.#positions = undefined;
-        this.#states = undefined;
-        throw err;
+        const last = batch.at(-1)?.meta.offset ?? from - 1;
+        if (lowest(applied.positions) !== last + 1) break;
       }
     }
     report.to = lowest(this.#positions ?? (await this.#readCheckpoints(this.#options.pool)));
@@ -187,10 +190,11 @@ export class ProjectionRunner {
       if (position > last) continue;
       const reducer = PROJECTIONS[name] as Reducer<unknown>;
       const before = next.get(name);
-      let state = before;
-      for (const { event, meta } of batch) {
-        if (meta.offset >= position) state = reducer.apply(state, event, meta);
-      }
+      const state = foldFrom(
+        reducer,
+        before,
+        position <= first ? batch : batch.filter((e) => e.meta.offset >= position),
+      );
       rows += await writeChanges(client, name, before as never, state as never, schema);
       if (name === 'cursors') {
         regressions =

@@ -61,6 +61,24 @@ describe('the control fold, on random valid logs', () => {
     );
   });
 
+  it('a batch folded at once (applyAll) equals its events applied one by one, for every projection', () => {
+    const oneByOne = <S>(reducer: Reducer<S>, state: S, log: LoggedEvent[]) =>
+      log.reduce((s, { event, meta }) => reducer.apply(s, event, meta), state);
+    fc.assert(
+      fc.property(controlLogs(300), fc.nat({ max: 300 }), ({ seed, length }, at) => {
+        const log = randomLog(seed, length);
+        const cut = Math.min(at, log.length);
+        for (const reducer of [controlReducer, ...Object.values(PROJECTIONS)] as Reducer<unknown>[]) {
+          const before = oneByOne(reducer, reducer.initial(), log.slice(0, cut));
+          const batched =
+            reducer.applyAll?.(before, log.slice(cut)) ?? foldFrom(reducer, before, log.slice(cut));
+          expect(batched, reducer.name).toEqual(oneByOne(reducer, before, log.slice(cut)));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('each projection folded alone equals its part of the combined fold', () => {
     fc.assert(
       fc.property(controlLogs(200), ({ seed, length }) => {
