@@ -148,7 +148,9 @@ runBench(async (cleanup) => {
   const rebuildSeconds = (performance.now() - started) / 1000;
   if (stopProfile) {
     const profile = await stopProfile();
-    say(`profile of the rebuild written to ${values.profile}\n${formatSummary(summarizeProfile(profile, 30))}`);
+    say(
+      `profile of the rebuild written to ${values.profile}\n${formatSummary(summarizeProfile(profile, 30))}`,
+    );
   }
   cleanup.add('replay schema', () => dropSchema(pool, rebuilt.schema));
   if (read !== events || rebuilt.report.events !== events)
