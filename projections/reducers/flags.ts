@@ -1,5 +1,5 @@
 import { DEFAULT_FLAGS, effectiveFlags, type RolloutFlags } from '../../contracts/flags.js';
-import type { Reducer } from './types.js';
+import { appendingHistory, type Reducer } from './types.js';
 
 export interface FlagsHistoryEntry {
   offset: number;
@@ -23,7 +23,7 @@ export interface FlagsState {
  * The log is the record of what was set: the rules (premarket probe, p2 master switch) are the
  * command's to enforce before appending, not this fold's to second-guess afterwards.
  */
-export const flagsReducer: Reducer<FlagsState> = {
+export const flagsReducer: Reducer<FlagsState> = appendingHistory<FlagsState>({
   name: 'flags',
   initial: () => ({ current: DEFAULT_FLAGS, offset: null, history: [] }),
   apply(state, event, meta) {
@@ -38,7 +38,7 @@ export const flagsReducer: Reducer<FlagsState> = {
     };
     return { current: entry.flags, offset: meta.offset, history: [...state.history, entry] };
   },
-};
+});
 
 /** What is in force: the stored switches with the p2 master switch applied. */
 export const effectiveOf = (state: FlagsState): RolloutFlags => effectiveFlags(state.current);

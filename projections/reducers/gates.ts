@@ -1,4 +1,4 @@
-import type { Reducer } from './types.js';
+import { appendingHistory, type Reducer } from './types.js';
 
 export interface GateEntry {
   offset: number;
@@ -18,7 +18,7 @@ export interface GatesState {
   history: readonly GateEntry[];
 }
 
-export const gatesReducer: Reducer<GatesState> = {
+export const gatesReducer: Reducer<GatesState> = appendingHistory<GatesState>({
   name: 'gates',
   initial: () => ({ latest: {}, history: [] }),
   apply(state, event, meta) {
@@ -26,4 +26,4 @@ export const gatesReducer: Reducer<GatesState> = {
     const entry: GateEntry = { ...event.payload, offset: meta.offset, at: event.occurredAt };
     return { latest: { ...state.latest, [entry.gate]: entry }, history: [...state.history, entry] };
   },
-};
+});

@@ -1,5 +1,5 @@
 import { type GrayStage, isGrayStage } from '../../contracts/gray.js';
-import type { Reducer } from './types.js';
+import { appendingHistory, type Reducer } from './types.js';
 
 export interface GrayEntry {
   module: string;
@@ -65,7 +65,7 @@ export interface GrayHistoryState {
  * Every stage change, not only the last: a promotion fetches its new members from then on, so the
  * status matrix judges each day of a minute module by the stage in force on it.
  */
-export const grayHistoryReducer: Reducer<GrayHistoryState> = {
+export const grayHistoryReducer: Reducer<GrayHistoryState> = appendingHistory<GrayHistoryState>({
   name: 'grayHistory',
   initial: () => ({ history: [] }),
   apply(state, event, meta) {
@@ -82,4 +82,4 @@ export const grayHistoryReducer: Reducer<GrayHistoryState> = {
     };
     return { history: [...state.history, entry] };
   },
-};
+});

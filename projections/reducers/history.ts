@@ -1,8 +1,8 @@
 import type { PhasesState } from './phases.js';
 import { phasesReducer } from './phases.js';
 import type { ProbeEntry } from './probes.js';
-import { probesReducer } from './probes.js';
-import type { Reducer } from './types.js';
+import { probeEntry } from './probes.js';
+import { appendingHistory, type Reducer } from './types.js';
 
 /**
  * What the phase and probe projections keep only the latest of, kept as a history, so a past trade
@@ -24,7 +24,7 @@ export interface PhaseHistoryState {
   history: readonly PhaseChange[];
 }
 
-export const phaseHistoryReducer: Reducer<PhaseHistoryState> = {
+export const phaseHistoryReducer: Reducer<PhaseHistoryState> = appendingHistory<PhaseHistoryState>({
   name: 'phaseHistory',
   initial: () => ({ current: phasesReducer.initial(), history: [] }),
   apply(state, event, meta) {
@@ -39,18 +39,17 @@ export const phaseHistoryReducer: Reducer<PhaseHistoryState> = {
     };
     return { current: next, history: [...state.history, change] };
   },
-};
+});
 
 export interface ProbeHistoryState {
   history: readonly ProbeEntry[];
 }
 
-export const probeHistoryReducer: Reducer<ProbeHistoryState> = {
+export const probeHistoryReducer: Reducer<ProbeHistoryState> = appendingHistory<ProbeHistoryState>({
   name: 'probeHistory',
   initial: () => ({ history: [] }),
   apply(state, event, meta) {
-    const next = probesReducer.apply({ probes: {} }, event, meta);
-    const entry = Object.values(next.probes)[0];
+    const entry = probeEntry(event, meta);
     return entry === undefined ? state : { history: [...state.history, entry] };
   },
-};
+});

@@ -1,4 +1,5 @@
-import type { Reducer } from './types.js';
+import type { ControlEvent } from '../../contracts/events/control.js';
+import type { EventMeta, Reducer } from './types.js';
 
 export interface ProbeEntry {
   apiName: string;
@@ -18,8 +19,13 @@ export const probesReducer: Reducer<ProbesState> = {
   name: 'probes',
   initial: () => ({ probes: {} }),
   apply(state, event, meta) {
-    if (event.type !== 'PermissionProbed') return state;
-    const entry: ProbeEntry = { ...event.payload, offset: meta.offset, at: event.occurredAt };
-    return { probes: { ...state.probes, [entry.apiName]: entry } };
+    const entry = probeEntry(event, meta);
+    return entry === undefined ? state : { probes: { ...state.probes, [entry.apiName]: entry } };
   },
 };
+
+/** The entry a PermissionProbed makes; undefined for any other event. */
+export function probeEntry(event: ControlEvent, meta: EventMeta): ProbeEntry | undefined {
+  if (event.type !== 'PermissionProbed') return undefined;
+  return { ...event.payload, offset: meta.offset, at: event.occurredAt };
+}

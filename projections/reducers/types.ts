@@ -40,6 +40,37 @@ export function foldFrom<S>(reducer: Reducer<S>, state: S, events: Iterable<Logg
   return next;
 }
 
+/** Shared by every batch fold below: never written to. */
+const NO_HISTORY: readonly never[] = Object.freeze([]);
+
+/**
+ * A reducer that appends to `history` and never reads it, given an `applyAll` that copies the
+ * history once per batch instead of once per event (an append per event over a long log is a
+ * quadratic fold). Each event is applied to a state whose history is empty and what it appended is
+ * collected, so `apply` stays the one definition of what an event does.
+ */
+export function appendingHistory<S extends { history: readonly unknown[] }>(
+  reducer: Omit<Reducer<S>, 'applyAll'>,
+): Reducer<S> {
+  return {
+    name: reducer.name,
+    initial: () => reducer.initial(),
+    apply: (state, event, meta) => reducer.apply(state, event, meta),
+    applyAll(state, events) {
+      const added: unknown[] = [];
+      let rest = state;
+      for (const { event, meta } of events) {
+        const scratch = { ...rest, history: NO_HISTORY };
+        const next = reducer.apply(scratch, event, meta);
+        if (next === scratch) continue;
+        for (const entry of next.history) added.push(entry);
+        rest = next;
+      }
+      return rest === state ? state : { ...rest, history: [...state.history, ...added] };
+    },
+  };
+}
+
 /**
  * A record lookup that ignores inherited keys: run ids and cursor names come from producers, and
  * `runs['constructor']` must not find Object.prototype's.

@@ -4,6 +4,7 @@ import { ControlEvent } from '../../../contracts/events/control.js';
 import { controlReducer, PROJECTION_NAMES, PROJECTIONS } from '../../../projections/reducers/control.js';
 import { fold, foldFrom, type LoggedEvent, type Reducer } from '../../../projections/reducers/types.js';
 import { controlLogs, randomLog } from '../generator.js';
+import { ev, T0 } from '../spec.js';
 
 const SEEDS = [1000, 8919, 16838, 24757, 32676];
 
@@ -77,6 +78,24 @@ describe('the control fold, on random valid logs', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('the gray history (no GrayStageChanged in the random logs) folds a batch as it folds event by event', () => {
+    const stages = ['probe', 'canary', 'bad-stage', 'share:50', 'full'];
+    const log: LoggedEvent[] = stages.map((to, i) => ({
+      event: ev('GrayStageChanged', { module: i % 2 ? 'stk_mins' : 'ft_mins', to }, T0 + i),
+      meta: { offset: i, timestamp: T0 + i },
+    }));
+    const reducer = PROJECTIONS.grayHistory;
+    const first = reducer.apply(reducer.initial(), log[0]?.event as ControlEvent, {
+      offset: 0,
+      timestamp: T0,
+    });
+    const oneByOne = log.slice(1).reduce((s, { event, meta }) => reducer.apply(s, event, meta), first);
+    const batched = reducer.applyAll?.(first, log.slice(1));
+    expect(batched).toEqual(oneByOne);
+    // 'bad-stage' is no gray stage: skipped either way.
+    expect(oneByOne.history.map((h) => h.stage)).toEqual(['probe', 'canary', 'share:50', 'full']);
   });
 
   it('each projection folded alone equals its part of the combined fold', () => {
