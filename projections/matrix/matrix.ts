@@ -479,6 +479,7 @@ export async function explainCell(
   // fetches now, backfills of earlier days included, so a history fetched in phase B is owed even for
   // days before B began. The phase of the date itself is reported (phaseAsOf), not applied.
   const phase = context.phase;
+  const phaseOnDate = phaseAsOf?.phase ?? phase;
   const probes = context.probeHistory
     ? [probeOn(context.probeHistory, cell.module, cell.tradeDate)].flatMap((p) =>
         p === undefined
@@ -578,8 +579,8 @@ export async function explainCell(
     phaseAsOf: {
       tradeDate: cell.tradeDate,
       rule: phaseAsOf ? 'end_of_trade_date' : 'stored',
-      phase: (phaseAsOf?.phase ?? phase).phase,
-      frozen: (phaseAsOf?.phase ?? phase).frozen,
+      phase: phaseOnDate.phase,
+      frozen: phaseOnDate.frozen,
       offset: phaseAsOf?.offset ?? null,
       changedAt: phaseAsOf?.changedAt ?? null,
     },

@@ -7,6 +7,7 @@ import { openRuntime, setUp } from '../../app/runtime.js';
 import { loadConfig } from '../../contracts/config.js';
 import type { ControlEvent } from '../../contracts/events/control.js';
 import { appendControl, newControlEvent } from '../../projections/log/control-log.js';
+import type { MatrixCell } from '../../projections/matrix/cell.js';
 import { expectedBars } from '../../projections/matrix/minutes.js';
 import { kafkaCliEnv, xassetCliJson } from '../harness/cli.js';
 import { type IsolatedDatabase, isolatedSchema, services } from '../harness/services.js';
@@ -17,21 +18,6 @@ const TO = '20260113';
 const OPEN = ['20260109', '20260112', '20260113'];
 const WEEKEND = ['20260110', '20260111'];
 const MINUTES = ['stk_mins', 'idx_mins', 'ft_mins'];
-
-interface Cell {
-  target: string;
-  module: string;
-  tradeDate: string;
-  status: string;
-  expected: number;
-  got: number;
-  coverage: number | null;
-  freq?: string;
-  grayStage?: string | null;
-  instruments?: number;
-  instrumentsShort?: number;
-  reason?: string;
-}
 
 /**
  * The minute modules of the status matrix through the real CLI on Kafka, the registry and
@@ -51,7 +37,7 @@ describe('xasset matrix: minute modules against the gray pools, through the CLI 
     // biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON reports, read field by field
     return { ...out, json: out.json as any };
   };
-  const matrix = async (extra: string[] = []): Promise<Cell[]> => {
+  const matrix = async (extra: string[] = []): Promise<MatrixCell[]> => {
     const out = await xasset([
       'matrix',
       '--from',
@@ -65,8 +51,8 @@ describe('xasset matrix: minute modules against the gray pools, through the CLI 
     expect(out.code, out.stderr).toBe(0);
     return out.json.cells;
   };
-  const cellOf = (cells: Cell[], module: string, day: string, target = 'universe') =>
-    cells.find((c) => c.module === module && c.tradeDate === day && c.target === target) as Cell;
+  const cellOf = (cells: MatrixCell[], module: string, day: string, target = 'universe') =>
+    cells.find((c) => c.module === module && c.tradeDate === day && c.target === target) as MatrixCell;
   /** Control events appended as of a chosen time, as the phase machine or the evaluator would have. */
   const append = async (events: ControlEvent[]) => {
     const runtime = await openRuntime(loadConfig(env));
