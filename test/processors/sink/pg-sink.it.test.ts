@@ -354,6 +354,21 @@ describe('the prediction read on a table without statistics', () => {
     await db?.drop();
   });
 
+  /** The processor's own prediction query for these rows, explained (predictChanges finds no `i` in a plan's rows). */
+  const planOf = async (table: TableName, rows: PlannedRow[]): Promise<string> => {
+    const plans: string[] = [];
+    const explaining = {
+      query: async (text: string, params: unknown[]) => {
+        const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
+        plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
+        return { rows: [] };
+      },
+    };
+    await predictChanges(explaining as never, table, rows);
+    expect(plans).toHaveLength(1);
+    return plans.join('\n');
+  };
+
   it('probes minute_bar by its primary key, not by scanning the table or every bar of a code', async () => {
     // 60,000 bars of 200 codes, never analyzed (the machine's PostgreSQL runs without autovacuum).
     await db.pool.query(
@@ -386,19 +401,9 @@ describe('the prediction read on a table without statistics', () => {
         dependents: [],
       }),
     );
-    // The same query as the processor's, explained: predictChanges finds no `i` in a plan's rows.
-    const plans: string[] = [];
-    const explaining = {
-      query: async (text: string, params: unknown[]) => {
-        const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
-        plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
-        return { rows: [] };
-      },
-    };
-    await predictChanges(explaining as never, 'minute_bar', planned);
-    expect(plans).toHaveLength(1);
-    expect(plans[0]).toContain('Index Scan using minute_bar_pkey');
-    expect(plans[0]).not.toMatch(/Seq Scan on minute_bar|minute_bar_day_idx/);
+    const plan = await planOf('minute_bar', planned);
+    expect(plan).toContain('Index Scan using minute_bar_pkey');
+    expect(plan).not.toMatch(/Seq Scan on minute_bar|minute_bar_day_idx/);
 
     // And as it runs: every key is found, so nothing is predicted to change but the hash.
     const changes = await predictChanges(db.pool, 'minute_bar', planned);
@@ -430,21 +435,9 @@ describe('the prediction read on a table without statistics', () => {
         dependents: [],
       }),
     );
-    const planOf = async () => {
-      const plans: string[] = [];
-      const explaining = {
-        query: async (text: string, params: unknown[]) => {
-          const { rows } = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
-          plans.push(rows.map((r) => r['QUERY PLAN']).join('\n'));
-          return { rows: [] };
-        },
-      };
-      await predictChanges(explaining as never, 'market_bar', planned);
-      return plans.join('\n');
-    };
-    expect(await planOf()).toContain('market_bar_date_idx');
+    expect(await planOf('market_bar', planned)).toContain('market_bar_date_idx');
     expect(await analyzeIfNeverAnalyzed(db.pool, 'market_bar')).toBe(true);
-    expect(await planOf()).toContain('Index Scan using market_bar_pkey');
+    expect(await planOf('market_bar', planned)).toContain('Index Scan using market_bar_pkey');
     // Analyzed once, never again: the statistics are the database's to keep from here on.
     expect(await analyzeIfNeverAnalyzed(db.pool, 'market_bar')).toBe(false);
   });
