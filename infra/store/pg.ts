@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DependencyUnavailableError } from '../../contracts/errors.js';
 
 /**
  * node-postgres returns int8 as strings to protect precision; offsets and counters in this project
@@ -40,6 +41,9 @@ const CONNECTION_LOST_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'E
  */
 export function isConnectionLoss(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    // Another dependency's typed outage is that dependency's: a lost Kafka broker has a refused
+    // socket among its causes too, and must not be waited out (and reported) as PostgreSQL.
+    if (e instanceof DependencyUnavailableError && e.details.dependency !== 'PostgreSQL') return false;
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (CONNECTION_LOST_STATES.has(code) || code.startsWith('08'))) return true;
     if (typeof code === 'string' && CONNECTION_LOST_CODES.has(code)) return true;
