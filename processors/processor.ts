@@ -502,7 +502,7 @@ class ChunkWorker {
     const normalized: SourcedRows[] = [];
     const poison: Poison[] = [];
     for (const record of fresh) {
-      const outcome = await this.#normalize(record);
+      const outcome = this.#normalize(record) ?? (await this.#normalizeLater(record));
       if ('rows' in outcome) normalized.push(outcome);
       else poison.push(outcome);
     }
@@ -566,8 +566,19 @@ class ChunkWorker {
     }
   }
 
-  async #normalize(record: LogRecord): Promise<SourcedRows | Poison> {
-    const api = this.apiOf.get(record.topic) ?? '';
+  /** Decodes and normalizes at once; undefined when the codec must first fetch a writer schema. */
+  #normalize(record: LogRecord): SourcedRows | Poison | undefined {
+    let raw: unknown;
+    try {
+      raw = this.options.codec.decodeNow?.(record.topic, record.value);
+    } catch (err) {
+      if (err instanceof DecodeError) return { record, stage: 'decode', error: err };
+      throw err;
+    }
+    return raw === undefined ? undefined : this.#normalized(record, raw);
+  }
+
+  async #normalizeLater(record: LogRecord): Promise<SourcedRows | Poison> {
     let raw: unknown;
     try {
       raw = await this.options.codec.decode(record.topic, record.value);
@@ -575,7 +586,11 @@ class ChunkWorker {
       if (err instanceof DecodeError) return { record, stage: 'decode', error: err };
       throw err;
     }
-    const result = normalize(api, raw);
+    return this.#normalized(record, raw);
+  }
+
+  #normalized(record: LogRecord, raw: unknown): SourcedRows | Poison {
+    const result = normalize(this.apiOf.get(record.topic) ?? '', raw);
     if (!result.ok) return { record, stage: 'normalize', error: result.error };
     return {
       source: { topic: record.topic, partition: record.partition, offset: record.offset },
@@ -624,12 +639,15 @@ class ChunkWorker {
         const id = `${table}\u0000${row.key}\u0000${message.content_hash}`;
         if (published.has(id)) continue;
         const { topic, key } = publication(table, row);
-        let entry = byTopic.get(this.#prefix + topic);
+        const to = this.#prefix + topic;
+        let entry = byTopic.get(to);
         if (!entry) {
           entry = { outgoing: [], ids: [] };
-          byTopic.set(this.#prefix + topic, entry);
+          byTopic.set(to, entry);
         }
-        entry.outgoing.push({ key, value: await this.options.codec.encode(this.#prefix + topic, message) });
+        const value =
+          this.options.codec.encodeNow?.(to, message) ?? (await this.options.codec.encode(to, message));
+        entry.outgoing.push({ key, value });
         entry.ids.push(id);
         count += 1;
       }

@@ -24,6 +24,8 @@ export class ConfluentCodec implements SchemaCodec {
   readonly registry: SchemaRegistry;
   readonly #schemas = new Map<string, { schema: TopicSchema['schema']; type: ReturnType<typeof compile> }>();
   readonly #ids = new Map<string, Promise<number>>();
+  /** The ids registered so far, for encoding without waiting on a promise per record. */
+  readonly #knownIds = new Map<string, number>();
   /** Per topic and writer schema id: how to read it into this process's schema of the topic. */
   readonly #readers = new Map<string, Reader>();
 
@@ -41,14 +43,20 @@ export class ConfluentCodec implements SchemaCodec {
   }
 
   async encode(topic: string, value: unknown): Promise<Buffer> {
+    const now = this.encodeNow(topic, value);
+    if (now) return now;
     const entry = this.#schemas.get(topic);
     if (!entry) throw new EventLogError(`no schema for topic ${topic}`, { topic });
+    return framed(await this.#idFor(topic), encodeWith(entry.type, topic, value));
+  }
+
+  encodeNow(topic: string, value: unknown): Buffer | undefined {
+    const id = this.#knownIds.get(topic);
+    const entry = this.#schemas.get(topic);
+    if (id === undefined || !entry) return undefined;
     // Our own encoder writes the Avro body (with a typed error on a bad value); the registry only
     // supplies the id for the 5-byte Confluent header.
-    const body = encodeWith(entry.type, topic, value);
-    const header = Buffer.alloc(5);
-    header.writeUInt32BE(await this.#idFor(topic), 1);
-    return Buffer.concat([header, body]);
+    return framed(id, encodeWith(entry.type, topic, value));
   }
 
   /**
@@ -58,20 +66,14 @@ export class ConfluentCodec implements SchemaCodec {
    * for an outage.
    */
   async decode(topic: string, payload: Buffer): Promise<unknown> {
-    if (payload.length < 5 || payload[0] !== 0) {
-      throw new DecodeError(`payload on ${topic} is not Confluent-framed`, { topic, bytes: payload.length });
-    }
-    const id = payload.readUInt32BE(1);
-    const reader = await this.#readerFor(topic, id);
-    try {
-      return reader.type.fromBuffer(payload.subarray(5), reader.resolver);
-    } catch (err) {
-      throw new DecodeError(
-        `bad Avro body on ${topic} (schema id ${id})`,
-        { topic, schemaId: id },
-        { cause: err },
-      );
-    }
+    const id = frameId(topic, payload);
+    return read(await this.#readerFor(topic, id), topic, id, payload);
+  }
+
+  decodeNow(topic: string, payload: Buffer): unknown {
+    const id = frameId(topic, payload);
+    const reader = this.#readers.get(`${topic}\u0000${id}`);
+    return reader ? read(reader, topic, id, payload) : undefined;
   }
 
   /**
@@ -130,10 +132,40 @@ export class ConfluentCodec implements SchemaCodec {
       const entry = this.#schemas.get(topic);
       if (!entry) return Promise.reject(new EventLogError(`no schema for topic ${topic}`, { topic }));
       id = registerSchema(this.registry, subjectOf(topic), entry.schema);
-      id.catch(() => this.#ids.delete(topic));
+      id.then(
+        (known) => this.#knownIds.set(topic, known),
+        () => this.#ids.delete(topic),
+      );
       this.#ids.set(topic, id);
     }
     return id;
+  }
+}
+
+function framed(id: number, body: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + body.length);
+  out[0] = 0;
+  out.writeUInt32BE(id, 1);
+  body.copy(out, 5);
+  return out;
+}
+
+function frameId(topic: string, payload: Buffer): number {
+  if (payload.length < 5 || payload[0] !== 0) {
+    throw new DecodeError(`payload on ${topic} is not Confluent-framed`, { topic, bytes: payload.length });
+  }
+  return payload.readUInt32BE(1);
+}
+
+function read(reader: Reader, topic: string, id: number, payload: Buffer): unknown {
+  try {
+    return reader.type.fromBuffer(payload.subarray(5), reader.resolver);
+  } catch (err) {
+    throw new DecodeError(
+      `bad Avro body on ${topic} (schema id ${id})`,
+      { topic, schemaId: id },
+      { cause: err },
+    );
   }
 }
 

@@ -11,6 +11,13 @@ export interface SchemaCodec {
   readonly format: 'confluent' | 'single-object';
   encode(topic: string, value: unknown): Promise<Buffer>;
   decode(topic: string, payload: Buffer): Promise<unknown>;
+  /**
+   * The same, at once, when everything it needs is already at hand (the schema id registered, the
+   * writer schema fetched); undefined otherwise, and then `encode`/`decode` will wait for it. The
+   * processor calls these per record: a promise per record is a cost of its own there.
+   */
+  encodeNow?(topic: string, value: unknown): Buffer | undefined;
+  decodeNow?(topic: string, payload: Buffer): unknown;
   /** Registers every topic's schema up front (Kafka mode); a no-op where schemas are built in. */
   prepare(topics: readonly string[]): Promise<void>;
 }

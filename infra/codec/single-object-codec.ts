@@ -52,12 +52,21 @@ export class SingleObjectCodec implements SchemaCodec {
   async prepare(): Promise<void> {}
 
   async encode(topic: string, value: unknown): Promise<Buffer> {
+    return this.encodeNow(topic, value);
+  }
+
+  /** Every schema is built in: never waits. */
+  encodeNow(topic: string, value: unknown): Buffer {
     const entry = this.#byTopic.get(topic);
     if (!entry) throw new EventLogError(`no schema for topic ${topic}`, { topic });
     return Buffer.concat([entry.header, encodeWith(entry.type, topic, value)]);
   }
 
   async decode(topic: string, payload: Buffer): Promise<unknown> {
+    return this.decodeNow(topic, payload);
+  }
+
+  decodeNow(topic: string, payload: Buffer): unknown {
     if (payload.length < HEADER_LENGTH || !payload.subarray(0, 2).equals(MAGIC)) {
       throw new DecodeError(`payload on ${topic} is not Avro single-object encoded`, { topic });
     }

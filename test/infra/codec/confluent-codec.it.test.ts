@@ -70,6 +70,25 @@ describe('ConfluentCodec against a real Confluent-API schema registry', () => {
     expect(JSON.parse(JSON.stringify(await codec.decode(topic, bytes)))).toEqual(value);
   });
 
+  it('encodes and decodes at once only what it already knows, to the same bytes and values as the awaited forms', async () => {
+    const schemas = isolatedSchemas(uniqueName('now'));
+    const topic = schemas[0]?.topic as string;
+    const codec = new ConfluentCodec(services().registryUrl, schemas);
+    const value = controlEventToWire(controlEvent('GateEvaluated'));
+    // Nothing registered or read yet: the caller must wait.
+    expect(codec.encodeNow(topic, value)).toBeUndefined();
+    const bytes = await codec.encode(topic, value);
+    expect(codec.encodeNow(topic, value)).toEqual(bytes);
+    // Another process's codec has never fetched this writer schema.
+    const reader = new ConfluentCodec(services().registryUrl, schemas);
+    expect(reader.decodeNow(topic, bytes)).toBeUndefined();
+    const decoded = await reader.decode(topic, bytes);
+    expect(reader.decodeNow(topic, bytes)).toEqual(decoded);
+    // A bad frame or body is the record's fault either way.
+    expect(() => reader.decodeNow(topic, Buffer.from([1, 0, 0, 0, 1, 2]))).toThrow(DecodeError);
+    expect(() => reader.decodeNow(topic, bytes.subarray(0, 7))).toThrow(DecodeError);
+  });
+
   it('is refused by the registry on an incompatible change and accepted on a compatible one', async () => {
     const subject = `${uniqueName('evolve')}-value`;
     const registry = new SchemaRegistry({ host: services().registryUrl });
