@@ -5,14 +5,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type Admin, AssignerProtocol, Kafka, logLevel } from 'kafkajs';
+import { type Admin, AssignerProtocol } from 'kafkajs';
 import type pg from 'pg';
 import { endpoint, rawTopic } from '../contracts/catalog/index.js';
 import { loadConfig } from '../contracts/config.js';
 import { ValidationError } from '../contracts/errors.js';
 import type { TableName } from '../contracts/normalized/tables.js';
 import { ConfluentCodec } from '../infra/codec/confluent-codec.js';
-import { KafkaEventLog } from '../infra/log/kafka-event-log.js';
+import type { KafkaEventLog } from '../infra/log/kafka-event-log.js';
 import { type PlannedRow, planBatch, type SourcedRows, type SourceRef } from '../processors/batch.js';
 import { normalize } from '../processors/normalize/index.js';
 import { runProcessor } from '../processors/processor.js';
@@ -28,6 +28,7 @@ import { copyFrom } from './pg-copy.js';
 import { formatSummary, startProfile, summarizeProfile } from './profile.js';
 import {
   type BenchServices,
+  benchKafka,
   benchServices,
   benchTopics,
   type Cleanup,
@@ -453,22 +454,7 @@ async function bench(
   const dates = `${days.length} trade date${days.length === 1 ? '' : 's'}`;
   say(`generated ${options.rows} ${mixSpec.label} over ${dates} in ${secondsSince(started).toFixed(1)} s`);
 
-  const admin = new Kafka({
-    clientId: 'xasset-bench',
-    brokers: services.brokers,
-    logLevel: logLevel.WARN,
-  }).admin();
-  cleanup.add('kafka admin', () => admin.disconnect());
-  await admin.connect();
-  const log = new KafkaEventLog({
-    brokers: services.brokers,
-    clientId: 'xasset-bench',
-    log: (level, message, fields) =>
-      level === 'error' || level === 'warn'
-        ? say(`kafka ${level}: ${message} ${JSON.stringify(fields)}`)
-        : undefined,
-  });
-  cleanup.add('event log', () => log.close());
+  const { admin, log } = await benchKafka(services, cleanup);
   const { definitions, schemas } = benchTopics(prefix, apis);
   const topicNames = definitions.map((t) => t.name);
   // `xasset process` children create the rest of the product's topics under the same prefix.

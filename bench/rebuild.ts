@@ -5,18 +5,17 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import { topicSchemas } from '../contracts/avro/schemas.js';
 import { loadConfig } from '../contracts/config.js';
 import { CONTROL_TOPIC, type ControlEvent } from '../contracts/events/control.js';
 import { DEFAULT_FLAGS } from '../contracts/flags.js';
 import { topicDefinitions } from '../contracts/topics.js';
 import { ConfluentCodec } from '../infra/codec/confluent-codec.js';
-import { KafkaEventLog } from '../infra/log/kafka-event-log.js';
 import { appendControl, newControlEvent, readControlBatches } from '../projections/log/control-log.js';
 import { dropSchema, rebuildProjections } from '../projections/replay/rebuild.js';
 import { formatSummary, startProfile, summarizeProfile } from './profile.js';
 import {
+  benchKafka,
   benchServices,
   deleteSubjects,
   deleteTopicsWithPrefix,
@@ -93,19 +92,7 @@ runBench(async (cleanup) => {
   const id = randomBytes(4).toString('hex');
   const prefix = `bench_${id}.`;
   const topic = prefix + CONTROL_TOPIC;
-  const admin = new Kafka({
-    clientId: 'xasset-bench',
-    brokers: services.brokers,
-    logLevel: logLevel.WARN,
-  }).admin();
-  cleanup.add('kafka admin', () => admin.disconnect());
-  await admin.connect();
-  const log = new KafkaEventLog({
-    brokers: services.brokers,
-    clientId: 'xasset-bench',
-    log: (level, message) => (level === 'error' ? say(`kafka: ${message}`) : undefined),
-  });
-  cleanup.add('event log', () => log.close());
+  const { admin, log } = await benchKafka(services, cleanup);
   cleanup.add('topics', () => deleteTopicsWithPrefix(admin, prefix));
   const definition = topicDefinitions().find((t) => t.name === CONTROL_TOPIC);
   if (!definition) throw new Error('no control topic definition');

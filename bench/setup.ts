@@ -9,6 +9,7 @@ import { MINUTE_ASSETS, minuteTopic } from '../contracts/normalized/intraday.js'
 import { MARKET_ASSETS, marketTopic } from '../contracts/normalized/market.js';
 import { type TopicDefinition, topicDefinitions } from '../contracts/topics.js';
 import { subjectOf } from '../infra/codec/schema-codec.js';
+import { KafkaEventLog } from '../infra/log/kafka-event-log.js';
 import { migrate } from '../infra/migrations/migrate.js';
 import { createPool } from '../infra/store/pg.js';
 
@@ -29,6 +30,33 @@ export function benchServices(env: NodeJS.ProcessEnv): BenchServices {
 }
 
 export const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/**
+ * The bench's Kafka admin client and event log, both undone by `cleanup`; the log's warnings and
+ * errors go to stderr with their fields.
+ */
+export async function benchKafka(
+  services: BenchServices,
+  cleanup: Cleanup,
+): Promise<{ admin: Admin; log: KafkaEventLog }> {
+  const admin = new kafkajs.Kafka({
+    clientId: 'xasset-bench',
+    brokers: services.brokers,
+    logLevel: kafkajs.logLevel.WARN,
+  }).admin();
+  cleanup.add('kafka admin', () => admin.disconnect());
+  await admin.connect();
+  const log = new KafkaEventLog({
+    brokers: services.brokers,
+    clientId: 'xasset-bench',
+    log: (level, message, fields) =>
+      level === 'error' || level === 'warn'
+        ? say(`kafka ${level}: ${message} ${JSON.stringify(fields)}`)
+        : undefined,
+  });
+  cleanup.add('event log', () => log.close());
+  return { admin, log };
+}
 
 /** What one bench run prints, and the JSON it writes to `jsonPath` when given (`--json FILE`). */
 export interface BenchOutput {
