@@ -13,7 +13,7 @@ import {
 import { type PhasesState, phasesReducer } from './phases.js';
 import { type ProbesState, probesReducer } from './probes.js';
 import { type RunsState, runsReducer } from './runs.js';
-import { foldFrom, type Reducer } from './types.js';
+import { foldFrom, type LoggedEvent, type Reducer } from './types.js';
 
 type StateOf<R> = R extends Reducer<infer S> ? S : never;
 
@@ -28,32 +28,25 @@ export function combine<const R extends Record<string, Reducer<unknown>>>(
     name,
     initial: () => Object.fromEntries(entries.map(([key, r]) => [key, r.initial()])) as S,
     apply(state, event, meta) {
-      let next: S | undefined;
-      for (const [key, reducer] of entries) {
-        const before = state[key];
-        const after = reducer.apply(before, event, meta);
-        if (after !== before) {
-          next ??= { ...state };
-          next[key] = after as S[typeof key];
-        }
-      }
-      return next ?? state;
+      return applyAll(state, [{ event, meta }]);
     },
-    // Each part sees every event in order whether folded per event or per batch: it may fold its
-    // batch at once (see Reducer.applyAll).
-    applyAll(state, events) {
-      let next: S | undefined;
-      for (const [key, reducer] of entries) {
-        const before = state[key];
-        const after = foldFrom(reducer, before, events);
-        if (after !== before) {
-          next ??= { ...state };
-          next[key] = after as S[typeof key];
-        }
-      }
-      return next ?? state;
-    },
+    applyAll,
   };
+
+  // Each part sees every event in order whether folded per event or per batch: it may fold its
+  // batch at once (see Reducer.applyAll).
+  function applyAll(state: S, events: readonly LoggedEvent[]): S {
+    let next: S | undefined;
+    for (const [key, reducer] of entries) {
+      const before = state[key];
+      const after = foldFrom(reducer, before, events);
+      if (after !== before) {
+        next ??= { ...state };
+        next[key] = after as S[typeof key];
+      }
+    }
+    return next ?? state;
+  }
 }
 
 /** Every projection of the control topic, by the name its checkpoint row carries. */
